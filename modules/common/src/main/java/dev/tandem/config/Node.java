@@ -1,0 +1,28 @@
+package dev.tandem.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import java.util.Set;
+
+/**
+ * One appliance. The control address carries the JGroups control plane; the admin address (by
+ * default the control address) carries the status endpoint and, later, the SSH shell.
+ */
+public record Node(String name, String site, String controlAddress, String adminAddress, Set<Role> roles) {
+
+    public Node {
+        roles = roles == null ? Set.of() : Set.copyOf(roles);
+    }
+
+    public String effectiveAdminAddress() {
+        return adminAddress == null ? controlAddress : adminAddress;
+    }
+
+    @JsonIgnore
+    public boolean isWitness() {
+        return roles.contains(Role.WITNESS);
+    }
+
+    public String roleName() {
+        return isWitness() ? "witness" : "services";
+    }
+}
