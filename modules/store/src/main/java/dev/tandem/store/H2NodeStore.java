@@ -37,7 +37,7 @@ public final class H2NodeStore implements NodeStore, AutoCloseable {
                 detail  CLOB);
             CREATE TABLE IF NOT EXISTS local_state (
                 name  VARCHAR(200) PRIMARY KEY,
-                value CLOB NOT NULL);
+                val  CLOB NOT NULL);
             """;
 
     private final JdbcConnectionPool pool;
@@ -185,7 +185,7 @@ public final class H2NodeStore implements NodeStore, AutoCloseable {
     @Override
     public Optional<String> local(String key) {
         return run(c -> {
-            try (PreparedStatement q = c.prepareStatement("SELECT value FROM local_state WHERE name = ?")) {
+            try (PreparedStatement q = c.prepareStatement("SELECT val FROM local_state WHERE name = ?")) {
                 q.setString(1, key);
                 try (ResultSet rs = q.executeQuery()) {
                     return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
@@ -197,7 +197,7 @@ public final class H2NodeStore implements NodeStore, AutoCloseable {
     @Override
     public void putLocal(String key, String value) {
         run(c -> {
-            try (PreparedStatement merge = c.prepareStatement("MERGE INTO local_state (name, value) KEY (name) VALUES (?, ?)")) {
+            try (PreparedStatement merge = c.prepareStatement("MERGE INTO local_state (name, val) KEY (name) VALUES (?, ?)")) {
                 merge.setString(1, key);
                 merge.setString(2, value);
                 merge.executeUpdate();
