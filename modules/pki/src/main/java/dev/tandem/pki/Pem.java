@@ -16,6 +16,7 @@ import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 
 /** PEM files for certificates and private keys; keys are written readable by their owner only. */
 public final class Pem {
@@ -28,7 +29,8 @@ public final class Pem {
     public static void writePrivateKey(Path file, PrivateKey key) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, encode(key));
+        // PKCS#8 ("BEGIN PRIVATE KEY"): what OpenSSL, OpenVPN and Jetty all read
+        Files.writeString(file, encode(new JcaPKCS8Generator(key, null)));
     }
 
     private static String encode(Object object) throws IOException {
