@@ -49,7 +49,10 @@ final class ControlPlaneStack {
         int port = config.cluster().controlPort();
         FailureDetection fd = config.cluster().failureDetection();
 
-        TCP transport = new TCP().setBindAddress(InetAddress.getByName(self.controlAddress())).setBindPort(port).setPortRange(0);
+        InetAddress controlAddress = InetAddress.getByName(self.controlAddress());
+        TCP transport = new TCP().setBindAddress(controlAddress).setBindPort(port).setPortRange(0);
+        // outgoing connections come from the control address too, so peers and firewalls see one address per node
+        transport.setClientBindAddr(controlAddress);
         // the TLS helper only shapes the server side (need client auth); the SSLContext is ours, from the cluster CA
         transport.setSocketFactory(new TLS().setClientAuth(TLSClientAuth.NEED).createSocketFactory(tls));
 
