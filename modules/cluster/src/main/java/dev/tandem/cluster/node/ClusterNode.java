@@ -54,6 +54,7 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
     private static final long PUBLISH_EVERY_MS = 2000;
     public static final String OBSERVED_CONFIG_VERSION = "config.version";
+    private static final int JOIN_ATTEMPTS = 10;
 
     private final String self;
     private final ClusterConfig bootConfig;
@@ -107,11 +108,30 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
                 events.execute(logged(() -> onView(view)));
             }
         });
-        channel.connect("tandem-" + bootConfig.cluster().name());
+        joinControlPlane();
         LOG.info("node {} joined the control plane as {}; running config version {}", self, channel.getAddress(),
                 running().version());
         observed.put(OBSERVED_CONFIG_VERSION, Long.toString(running().version()));
         events.scheduleWithFixedDelay(logged(this::tick), PUBLISH_EVERY_MS, PUBLISH_EVERY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A JOIN answered late (slow links, cold JVMs) is retried by JGroups, and jgroups-raft's NO_DUPES then
+     * refuses the retry because the first attempt already made us a member. That is transient: try again
+     * rather than die.
+     */
+    private void joinControlPlane() throws Exception {
+        String clusterName = "tandem-" + bootConfig.cluster().name();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                channel.connect(clusterName);
+                return;
+            } catch (Exception e) {
+                if (attempt == JOIN_ATTEMPTS) throw e;
+                LOG.warn("joining the control plane failed ({}); retrying ({}/{})", e.getMessage(), attempt, JOIN_ATTEMPTS);
+                Thread.sleep(1000L * attempt);
+            }
+        }
     }
 
     private void onView(View view) {

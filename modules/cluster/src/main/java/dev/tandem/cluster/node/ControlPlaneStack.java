@@ -71,7 +71,8 @@ final class ControlPlaneStack {
         stack.add(new UNICAST3());
         stack.add(new STABLE());
         stack.add(new NO_DUPES()); // refuses a second process claiming a raft id already in the view
-        stack.add(new GMS().setJoinTimeout(2000).printLocalAddress(false));
+        // generous: over a WAN with cold JVMs a JOIN can take seconds, and a retried JOIN is refused by NO_DUPES
+        stack.add(new GMS().setJoinTimeout(6000).printLocalAddress(false));
         stack.add(new UFC());
         stack.add(new MFC());
         stack.add(new FRAG4());

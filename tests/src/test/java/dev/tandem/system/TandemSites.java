@@ -1,0 +1,135 @@
+package dev.tandem.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Tandem cluster of real {@code ./tandem run} processes, one node per site of a {@link NetLab}:
+ * made with {@code ./tandem init}, driven with {@code ./tandem config}, watched through each node's
+ * {@code /status} (fetched with curl from inside the node's own namespace).
+ */
+final class TandemSites implements AutoCloseable {
+    static final Path ROOT = Path.of(System.getProperty("tandem.root", "..")).toAbsolutePath().normalize();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, String> ENV = Map.of("TANDEM_NO_BUILD", "1");
+
+    private final NetLab lab;
+    private final Path work;
+    private final Map<String, String> siteOfNode = new LinkedHashMap<>();
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+
+    /** @param nodes node name → site name; the last node is a witness */
+    TandemSites(NetLab lab, Path work, Map<String, String> nodes) throws IOException, InterruptedException {
+        this.lab = lab;
+        this.work = work;
+        siteOfNode.putAll(nodes);
+        StringBuilder doc = new StringBuilder("""
+                schema_version: 1
+                cluster:
+                  name: system
+                  failure_detection: {timeout: 3s, interval: 1s, verify: 1500ms}
+                sites:
+                """);
+        nodes.values().stream().distinct().forEach(site -> doc.append("  - name: ").append(site).append('\n'));
+        doc.append("nodes:\n");
+        List<String> names = new ArrayList<>(nodes.keySet());
+        for (String node : names) {
+            String role = node.equals(names.get(names.size() - 1)) ? "witness" : "services";
+            doc.append("  - {name: %s, site: %s, control_address: %s, roles: [%s]}\n"
+                    .formatted(node, nodes.get(node), lab.address(nodes.get(node)), role));
+        }
+        Files.createDirectories(work);
+        Files.writeString(work.resolve("cluster.yaml"), doc);
+        tandem("init", "--config", work.resolve("cluster.yaml").toString(), "--out", work.resolve("nodes").toString());
+    }
+
+    void start(String node) throws IOException {
+        processes.put(node, lab.start(siteOfNode.get(node),
+                List.of(ROOT.resolve("tandem").toString(), "run", "--config", nodeYaml(node).toString()),
+                log(node), ENV));
+    }
+
+    void startAll() throws IOException {
+        for (String node : siteOfNode.keySet()) start(node);
+    }
+
+    Process process(String node) {
+        return processes.get(node);
+    }
+
+    String site(String node) {
+        return siteOfNode.get(node);
+    }
+
+    List<String> nodes() {
+        return List.copyOf(siteOfNode.keySet());
+    }
+
+    Path nodeYaml(String node) {
+        return work.resolve("nodes").resolve(node).resolve("node.yaml");
+    }
+
+    Path log(String node) {
+        return work.resolve(node + ".log");
+    }
+
+    /** The node's /status document, or null if it does not answer. */
+    JsonNode status(String node) {
+        String site = siteOfNode.get(node);
+        try {
+            String body = lab.exec(site, Duration.ofSeconds(10), "curl", "-sf", "--max-time", "3",
+                    "http://" + lab.address(site) + ":9000/status");
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Runs {@code ./tandem ARGS} on the host (the local admin socket is a file: no namespace needed). */
+    Result tandem(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("tandem").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
+        builder.environment().putAll(ENV);
+        Process p = builder.start();
+        p.getOutputStream().close();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("tandem " + String.join(" ", args) + " did not finish in 120s");
+        }
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    record Result(int exit, String out, String err) {}
+
+    /** The last lines of every node's log, for a failure message. */
+    String logTails() {
+        StringBuilder out = new StringBuilder();
+        for (String node : siteOfNode.keySet()) {
+            out.append("\n--- ").append(node).append(" (").append(log(node)).append(") ---\n");
+            try {
+                List<String> lines = Files.readAllLines(log(node));
+                lines.subList(Math.max(0, lines.size() - 25), lines.size()).forEach(l -> out.append(l).append('\n'));
+            } catch (IOException e) {
+                out.append("(no log: ").append(e.getMessage()).append(")\n");
+            }
+        }
+        return out.toString();
+    }
+
+    @Override
+    public void close() {
+        processes.values().forEach(lab::kill);
+    }
+}
