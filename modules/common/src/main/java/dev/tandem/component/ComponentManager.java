@@ -4,6 +4,7 @@ import dev.tandem.cluster.ConfigVersion;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +20,11 @@ import org.slf4j.LoggerFactory;
 public final class ComponentManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ComponentManager.class);
 
-    private final List<Managed> started = new ArrayList<>();
+    private final List<Managed> started = new CopyOnWriteArrayList<>();
 
     public void start(List<Component> components, ComponentContext context) throws Exception {
+        // listen first: a version applied while components start must not be missed (offers coalesce)
+        context.cluster().addConfigListener(version -> started.forEach(m -> m.offer(version)));
         for (Component component : components) {
             try {
                 component.start(context);
@@ -34,7 +37,6 @@ public final class ComponentManager implements AutoCloseable {
             started.add(managed);
             managed.offer(context.cluster().running());
         }
-        context.cluster().addConfigListener(version -> started.forEach(m -> m.offer(version)));
     }
 
     @Override
@@ -82,7 +84,7 @@ public final class ComponentManager implements AutoCloseable {
                 component.stop();
             } catch (Exception e) {
                 LOG.warn("component {} did not stop cleanly", component.name(), e);
-            } 
+            }
         }
     }
 }
