@@ -17,4 +17,9 @@ public interface Component {
 
     /** Idempotent. */
     void stop() throws Exception;
+
+    /** The commands this component adds to the admin shell. */
+    default java.util.List<ShellCommand> shellCommands() {
+        return java.util.List.of();
+    }
 }

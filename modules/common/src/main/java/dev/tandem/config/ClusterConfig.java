@@ -27,7 +27,7 @@ public record ClusterConfig(
         sites = sites == null ? List.of() : List.copyOf(sites);
         nodes = nodes == null ? List.of() : List.copyOf(nodes);
         users = users == null ? List.of() : List.copyOf(users);
-        cluster = cluster == null ? new ClusterSettings(null, null, null, null) : cluster;
+        cluster = cluster == null ? new ClusterSettings(null, null, null, null, null) : cluster;
         dns = dns == null ? new DnsConfig() : dns;
         proxy = proxy == null ? new ProxyConfig() : proxy;
         vpn = vpn == null ? new VpnConfig() : vpn;

@@ -3,14 +3,17 @@ package dev.tandem.config;
 import java.time.Duration;
 
 /** Cluster-wide settings. Null fields take the defaults below. */
-public record ClusterSettings(String name, Integer controlPort, Integer adminPort, FailureDetection failureDetection) {
+public record ClusterSettings(
+        String name, Integer controlPort, Integer adminPort, Integer sshPort, FailureDetection failureDetection) {
 
     public static final int DEFAULT_CONTROL_PORT = 7800;
     public static final int DEFAULT_ADMIN_PORT = 9000;
+    public static final int DEFAULT_SSH_PORT = 2222;
 
     public ClusterSettings {
         controlPort = controlPort == null ? DEFAULT_CONTROL_PORT : controlPort;
         adminPort = adminPort == null ? DEFAULT_ADMIN_PORT : adminPort;
+        sshPort = sshPort == null ? DEFAULT_SSH_PORT : sshPort;
         failureDetection = failureDetection == null ? FailureDetection.DEFAULT : failureDetection;
     }
 

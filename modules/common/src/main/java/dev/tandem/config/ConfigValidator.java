@@ -73,8 +73,10 @@ public final class ConfigValidator {
         name("cluster.name", s.name());
         port("cluster.control_port", s.controlPort());
         port("cluster.admin_port", s.adminPort());
-        if (s.controlPort() != null && s.controlPort().equals(s.adminPort())) {
-            error("cluster.admin_port", "must differ from cluster.control_port");
+        port("cluster.ssh_port", s.sshPort());
+        if (s.controlPort().equals(s.adminPort())) error("cluster.admin_port", "must differ from cluster.control_port");
+        if (s.sshPort().equals(s.adminPort()) || s.sshPort().equals(s.controlPort())) {
+            error("cluster.ssh_port", "must differ from cluster.control_port and cluster.admin_port");
         }
         ClusterSettings.FailureDetection fd = s.failureDetection();
         positive("cluster.failure_detection.timeout", fd.timeout());

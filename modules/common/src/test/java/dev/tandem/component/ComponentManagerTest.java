@@ -53,7 +53,8 @@ class ComponentManagerTest {
         org.awaitility.Awaitility.await().until(() -> events.contains("a applies 2") && events.contains("b applies 2"));
         manager.close();
         assertThat(events).containsSubsequence("start a", "start b", "stop b", "stop a");
-        assertThat(events).containsSubsequence("a applies 1", "a applies 2");
+        // coalescing: version 1 may be skipped when 2 is already there, but nothing older follows something newer
+        assertThat(events).doesNotContainSubsequence("a applies 2", "a applies 1");
     }
 
     @Test

@@ -66,7 +66,7 @@ class ConfigValidatorTest {
         "roles: [services]}\\n  - {name: b1|roles: [services, witness]}\\n  - {name: b1|nodes[0].roles: a node is either services or witness, not both",
         "role: admin|role: root|users[0].role: \"root\" is not valid: expected one of admin, operator",
         "AAAAC3NzaC1lZDI1NTE5AAAAIEdy|AAAAB3NzaC1yc2EAAAADAQABAAAAgQ|users[0].keys[0]: the key data does not match its type \"ssh-ed25519\"",
-        "cluster: {name: t}|cluster: {name: t, contol_port: 1}|cluster.contol_port: unknown field (known here: admin_port, control_port, failure_detection, name)",
+        "cluster: {name: t}|cluster: {name: t, contol_port: 1}|cluster.contol_port: unknown field (known here: admin_port, control_port, failure_detection, name, ssh_port)",
         "cluster: {name: t}|cluster: {name: t, failure_detection: {timeout: soon}}|cluster.failure_detection.timeout: \"soon\" is not valid: \"soon\" is not a duration: write a whole number and a unit, e.g. 500ms, 3s, 2m, 1h",
         "sites: [{name: site-a}, {name: site-b}]|sites: {name: site-a}|sites: wrong type: expected a list",
     })

@@ -2,6 +2,7 @@ package dev.tandem.store;
 
 import dev.tandem.cluster.ConfigVersion;
 import dev.tandem.config.ConfigCodec;
+import dev.tandem.config.ConfigDiff;
 import dev.tandem.config.InvalidConfigException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -80,7 +81,8 @@ public final class H2NodeStore implements NodeStore, AutoCloseable {
                     insert.executeUpdate();
                 }
                 insertAudit(c, new AuditEntry(v.committedAt(), v.author(), v.origin(), "config.commit",
-                        "version " + v.version() + (v.comment() == null ? "" : ": " + v.comment())));
+                        "version " + v.version() + (v.comment() == null ? "" : " (" + v.comment() + ")") + ", "
+                                + changesFrom(v.version() - 1, v)));
                 c.commit();
                 return true;
             } catch (SQLException e) {
@@ -90,6 +92,11 @@ public final class H2NodeStore implements NodeStore, AutoCloseable {
                 c.setAutoCommit(true);
             }
         });
+    }
+
+    /** The diff summary against the previous version, for the audit row. */
+    private String changesFrom(long previous, ConfigVersion v) {
+        return version(previous).map(p -> ConfigDiff.summary(p.config(), v.config(), 400)).orElse("first version recorded here");
     }
 
     private static boolean exists(Connection c, long version) throws SQLException {

@@ -20,7 +20,7 @@ class H2NodeStoreTest {
     Path dir;
 
     private static ConfigVersion version(long n, String comment) {
-        ClusterConfig config = new ClusterConfig(1, new ClusterSettings("c" + n, null, null, null),
+        ClusterConfig config = new ClusterConfig(1, new ClusterSettings("c" + n, null, null, null, null),
                 List.of(new Site("site-a", null)),
                 List.of(new Node("a1", "site-a", "127.0.0.1", null, Set.of(Role.SERVICES))),
                 null, null, null, null, null);
@@ -41,8 +41,8 @@ class H2NodeStoreTest {
             assertThat(store.auditLog(10))
                     .extracting(AuditEntry::action, AuditEntry::detail, AuditEntry::who)
                     .containsExactly(
-                            org.assertj.core.groups.Tuple.tuple("config.commit", "version 2: second", "alice"),
-                            org.assertj.core.groups.Tuple.tuple("config.commit", "version 1: first", "alice"));
+                            org.assertj.core.groups.Tuple.tuple("config.commit", "version 2 (second), 2 changes: - set cluster.name c1; + set cluster.name c2", "alice"),
+                            org.assertj.core.groups.Tuple.tuple("config.commit", "version 1 (first), first version recorded here", "alice"));
         }
     }
 
