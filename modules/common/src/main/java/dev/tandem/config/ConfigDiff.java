@@ -48,13 +48,12 @@ public final class ConfigDiff {
         } else if (node.isArray()) {
             for (JsonNode element : node) {
                 if (element.isObject() && element.has("name")) {
+                    // the entry's own line, so that its existence is a change apart from its fields'
                     String entry = join(path, element.get("name").asText());
-                    List<String> inside = new ArrayList<>();
+                    out.add("set " + entry);
                     element.fields().forEachRemaining(f -> {
-                        if (!f.getKey().equals("name")) flatten(join(entry, f.getKey()), f.getValue(), inside);
+                        if (!f.getKey().equals("name")) flatten(join(entry, f.getKey()), f.getValue(), out);
                     });
-                    if (inside.isEmpty()) out.add("set " + entry);
-                    out.addAll(inside);
                 } else {
                     out.add("set " + path + " " + quote(element.asText()));
                 }

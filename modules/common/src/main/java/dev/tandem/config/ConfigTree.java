@@ -47,6 +47,27 @@ public final class ConfigTree {
         }
     }
 
+    /**
+     * The document as it stands, not yet validated (a candidate half-way through an edit may refer to a
+     * site not yet added): for showing and comparing. Paths and values were checked as they were set.
+     */
+    public ClusterConfig toUncheckedConfig() {
+        try {
+            return ConfigCodec.readJson(ConfigCodec.toJson(root));
+        } catch (InvalidConfigException e) {
+            throw new IllegalStateException("the tree no longer reads as a document: " + e.getMessage(), e);
+        }
+    }
+
+    /** Creates a section or a named entry ({@code set sites.site-d}) if it does not exist yet. */
+    public void create(String path) throws InvalidConfigException {
+        Located at = locate(path, true);
+        if (at.schema instanceof Value v) throw new InvalidConfigException(path, "needs a value: " + v.describe());
+        if (at.schema instanceof ValueList l) throw new InvalidConfigException(path, "needs a value to add: " + l.element().describe());
+        if (at.element < 0 && !(at.parent.get(at.key) instanceof ObjectNode) && at.schema instanceof Section) at.parent.putObject(at.key);
+        if (at.element < 0 && at.schema instanceof NamedList) throw new InvalidConfigException(path, "give the name of an entry, e.g. " + path + ".NAME");
+    }
+
     /** Sets a value, creating sections and named elements on the way; on a value list, adds the value. */
     public void set(String path, String value) throws InvalidConfigException {
         Located at = locate(path, true);
