@@ -64,8 +64,11 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
     private final ConfigStateMachine stateMachine;
     private final ObservedStateExchange observed;
     private final CopyOnWriteArrayList<Consumer<ConfigVersion>> listeners = new CopyOnWriteArrayList<>();
-    // one thread for everything that must not run on a JGroups thread: listeners, view handling, the seed commit
+    // work that must not run on a JGroups thread, on three threads so that none can stall another:
+    // listeners and views; observed-state sends (a send may wait for a connection); the seed commit (waits for raft)
     private final ScheduledExecutorService events = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "cluster-events"));
+    private final ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "observed-publisher"));
+    private final ScheduledExecutorService seeder = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "seed-commit"));
 
     private ClusterNode(String self, ClusterConfig bootConfig, NodeStore store, JChannel channel, ClusterConfig seed) {
         this.self = self;
@@ -112,7 +115,8 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
         LOG.info("node {} joined the control plane as {}; running config version {}", self, channel.getAddress(),
                 running().version());
         observed.put(OBSERVED_CONFIG_VERSION, Long.toString(running().version()));
-        events.scheduleWithFixedDelay(logged(this::tick), PUBLISH_EVERY_MS, PUBLISH_EVERY_MS, TimeUnit.MILLISECONDS);
+        publisher.scheduleWithFixedDelay(logged(observed::publish), PUBLISH_EVERY_MS, PUBLISH_EVERY_MS, TimeUnit.MILLISECONDS);
+        seeder.scheduleWithFixedDelay(logged(this::commitSeedIfLeader), PUBLISH_EVERY_MS, PUBLISH_EVERY_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -144,14 +148,9 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
         observed.viewChanged(names);
     }
 
-    private void tick() {
-        observed.publish();
-        commitSeedIfLeader();
-    }
-
     private void roleChanged(Role role) {
         LOG.info("raft role of {}: {} (term {})", self, role, raft.currentTerm());
-        if (role == Role.Leader) events.execute(logged(this::commitSeedIfLeader));
+        if (role == Role.Leader) seeder.execute(logged(this::commitSeedIfLeader));
     }
 
     /** The first leader of a new cluster commits the seed document as version 1 (exactly once: it expects version 0). */
@@ -177,13 +176,16 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
         }));
     }
 
+    /** Observed state is refreshed every few seconds anyway: never wait for flow control or a slow peer. */
     private void multicast(byte[] payload) {
-        if (!channel.isConnected()) return;
-        try {
-            channel.send(new BytesMessage(null, payload));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        publisher.execute(() -> {
+            if (!channel.isConnected()) return;
+            try {
+                channel.send(new BytesMessage(null, payload).setFlag(Message.TransientFlag.DONT_BLOCK));
+            } catch (Exception e) {
+                LOG.debug("could not send observations: {}", e.toString());
+            }
+        });
     }
 
     @Override
@@ -289,6 +291,8 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
 
     @Override
     public void close() {
+        seeder.shutdownNow();
+        publisher.shutdownNow();
         events.shutdownNow();
         channel.close();
         LOG.info("node {} left the control plane", self);

@@ -82,7 +82,9 @@ final class ControlPlaneStack {
                 .raftId(self.name())
                 .logClass(FileBasedLog.class.getName())
                 .logDir(raftDir.toString())
-                .logPrefix(self.name()));
+                .logPrefix(self.name())
+                // followers apply a commit at once rather than at the next heartbeat: what one node committed, the next reads
+                .sendCommitsImmediately(true));
         stack.add(new REDIRECT());
         return stack;
     }

@@ -51,11 +51,7 @@ final class ObservedStateExchange implements ObservedState {
             announcement = new Announcement(self, Instant.now(), Map.copyOf(mine));
         }
         remember(announcement);
-        try {
-            multicast.accept(ConfigCodec.toJson(announcement).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            LOG.debug("could not publish observations yet: {}", e.toString());
-        }
+        multicast.accept(ConfigCodec.toJson(announcement).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     void received(byte[] payload) {

@@ -40,7 +40,7 @@ final class TestCluster implements AutoCloseable {
             members.add(new Node(name(i), "site-" + i, "127.0." + (100 + i) + ".1", null,
                     Set.of(i == size && size > 2 ? Role.WITNESS : Role.SERVICES)));
         }
-        this.config = new ClusterConfig(1, new ClusterSettings("test", freePort(), null,
+        this.config = new ClusterConfig(1, new ClusterSettings("test", freePort(), null, null,
                         new ClusterSettings.FailureDetection(Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(1))),
                 sites, members, null, null, null, null, null);
         this.ca = CertificateAuthority.create("test");
