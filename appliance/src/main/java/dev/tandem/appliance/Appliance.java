@@ -5,14 +5,17 @@ import dev.tandem.cluster.node.ClusterNode;
 import dev.tandem.component.Component;
 import dev.tandem.component.ComponentContext;
 import dev.tandem.component.ComponentManager;
+import dev.tandem.component.ShellCommand;
 import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.config.NodeLocalConfig;
 import dev.tandem.pki.MutualTls;
 import dev.tandem.pki.NodeCredentials;
 import dev.tandem.store.H2NodeStore;
+import dev.tandem.shell.ShellComponent;
 import dev.tandem.web.StatusComponent;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +36,12 @@ final class Appliance implements AutoCloseable {
         this.admin = admin;
     }
 
-    /** The components of this release, in start order (they stop in reverse). */
+    /** The components of this release, in start order (they stop in reverse); the shell last, with everyone's commands. */
     private static List<Component> components() {
-        return List.of(new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION));
+        List<Component> components = new ArrayList<>(List.of(new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION)));
+        List<ShellCommand> commands = components.stream().flatMap(c -> c.shellCommands().stream()).toList();
+        components.add(new ShellComponent(commands));
+        return components;
     }
 
     static Appliance start(NodeLocalConfig local) throws Exception {

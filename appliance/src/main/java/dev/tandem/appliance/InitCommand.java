@@ -2,6 +2,8 @@ package dev.tandem.appliance;
 
 import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
+import dev.tandem.config.ConfigTree;
+import dev.tandem.config.InvalidConfigException;
 import dev.tandem.config.ConfigValidator;
 import dev.tandem.config.Node;
 import dev.tandem.pki.CertificateAuthority;
@@ -24,9 +26,26 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "where to write ca/ and one directory per node")
     Path out;
 
+    @Option(names = "--admin-key", description = "an OpenSSH public key file (e.g. ~/.ssh/id_ed25519.pub): user \"admin\" with the admin role logs in with it")
+    Path adminKey;
+
+    /** Adds the key to user "admin" (created with the admin role if the document has no such user). */
+    private ClusterConfig withAdminKey(ClusterConfig document) throws Exception {
+        if (adminKey == null) return document;
+        String key = Files.readString(adminKey).trim();
+        ConfigTree tree = ConfigTree.of(document);
+        if (document.users().stream().noneMatch(u -> u.name().equals("admin"))) tree.set("users.admin.role", "admin");
+        tree.set("users.admin.keys", key);
+        try {
+            return tree.toConfig();
+        } catch (InvalidConfigException e) {
+            throw new IllegalArgumentException(adminKey + ": " + e.getMessage().replaceFirst("^users\\.admin\\.keys\\[0]: ", ""));
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
-        ClusterConfig cluster = ConfigValidator.validate(ConfigCodec.readYaml(config));
+        ClusterConfig cluster = ConfigValidator.validate(withAdminKey(ConfigCodec.readYaml(config)));
         Path caDir = out.resolve("ca");
         if (Files.exists(caDir)) {
             throw new IllegalStateException(out + " already holds a cluster (" + caDir
@@ -39,7 +58,7 @@ final class InitCommand implements Callable<Integer> {
         }
         CertificateAuthority ca = CertificateAuthority.create(cluster.cluster().name());
         ca.write(caDir);
-        String document = Files.readString(config);
+        String document = adminKey == null ? Files.readString(config) : ConfigCodec.toYaml(cluster);
         for (Node node : cluster.nodes()) {
             Path dir = Files.createDirectories(out.resolve(node.name()));
             ca.issue(node.name(), List.of(node.controlAddress())).write(dir.resolve("tls"));

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
   *
   * <p>Needs root. Check {@link #unavailableReason()} first and skip when it says why not.
   */
-public final class NetLab implements AutoCloseable {
+public final class NetLab implements Hosts, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetLab.class);
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9]+");
@@ -122,6 +122,7 @@ public final class NetLab implements AutoCloseable {
         return lab;
     }
 
+    @Override
     public String address(String site) {
         return "10.77.0." + (index(site) + 1);
     }
@@ -155,6 +156,7 @@ public final class NetLab implements AutoCloseable {
       * Starts {@code command} inside the site's namespace with stdout and stderr appended to
       * {@code logFile}. {@code ip netns exec} execs the command, so the process is the command itself.
       */
+    @Override
     public Process start(String site, List<String> command, Path logFile, Map<String, String> env)
             throws IOException {
         List<String> argv = new ArrayList<>(List.of(tool("ip"), "netns", "exec", namespace(site)));
@@ -176,6 +178,7 @@ public final class NetLab implements AutoCloseable {
     }
 
     /** SIGKILL, then waits for the exit so the caller can rely on the process being gone. */
+    @Override
     public void kill(Process p) {
         p.destroyForcibly(); // SIGKILL to this PID only
         try {
@@ -196,6 +199,7 @@ public final class NetLab implements AutoCloseable {
     }
 
     /** Runs a command inside the site's namespace and returns its stdout; throws if it fails. */
+    @Override
     public String exec(String site, Duration timeout, String... command) throws IOException {
         List<String> argv = new ArrayList<>(List.of(tool("ip"), "netns", "exec", namespace(site)));
         argv.addAll(List.of(command));

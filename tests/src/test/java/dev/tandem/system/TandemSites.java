@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Tandem cluster of real {@code ./tandem run} processes, one node per site of a {@link NetLab}:
+ * A Tandem cluster of real {@code ./tandem run} processes, one node per site of some {@link Hosts}:
  * made with {@code ./tandem init}, driven with {@code ./tandem config}, watched through each node's
  * {@code /status} (fetched with curl from inside the node's own namespace).
  */
@@ -23,14 +23,26 @@ final class TandemSites implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, String> ENV = Map.of("TANDEM_NO_BUILD", "1");
 
-    private final NetLab lab;
+    private final Hosts lab;
+    private final int adminPort;
     private final Path work;
     private final Map<String, String> siteOfNode = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
 
     /** @param nodes node name → site name; the last node is a witness */
-    TandemSites(NetLab lab, Path work, Map<String, String> nodes) throws IOException, InterruptedException {
+    TandemSites(Hosts lab, Path work, Map<String, String> nodes) throws IOException, InterruptedException {
+        this(lab, work, nodes, 7800, "", null);
+    }
+
+    /**
+     * @param firstPort the control port; the status and SSH ports are the next two
+     * @param extraYaml appended to the document (e.g. users)
+     * @param adminKey if not null, {@code init --admin-key}
+     */
+    TandemSites(Hosts lab, Path work, Map<String, String> nodes, int firstPort, String extraYaml, Path adminKey)
+            throws IOException, InterruptedException {
         this.lab = lab;
+        this.adminPort = firstPort == 7800 ? 9000 : firstPort + 1;
         this.work = work;
         siteOfNode.putAll(nodes);
         StringBuilder doc = new StringBuilder("""
@@ -38,8 +50,11 @@ final class TandemSites implements AutoCloseable {
                 cluster:
                   name: system
                   failure_detection: {timeout: 3s, interval: 1s, verify: 1500ms}
+                  control_port: %d
+                  admin_port: %d
+                  ssh_port: %d
                 sites:
-                """);
+                """.formatted(firstPort, adminPort, sshPort(firstPort)));
         nodes.values().stream().distinct().forEach(site -> doc.append("  - name: ").append(site).append('\n'));
         doc.append("nodes:\n");
         List<String> names = new ArrayList<>(nodes.keySet());
@@ -48,9 +63,26 @@ final class TandemSites implements AutoCloseable {
             doc.append("  - {name: %s, site: %s, control_address: %s, roles: [%s]}\n"
                     .formatted(node, nodes.get(node), lab.address(nodes.get(node)), role));
         }
+        doc.append(extraYaml);
         Files.createDirectories(work);
         Files.writeString(work.resolve("cluster.yaml"), doc);
-        tandem("init", "--config", work.resolve("cluster.yaml").toString(), "--out", work.resolve("nodes").toString());
+        List<String> init = new ArrayList<>(List.of("init", "--config", work.resolve("cluster.yaml").toString(),
+                "--out", work.resolve("nodes").toString()));
+        if (adminKey != null) init.addAll(List.of("--admin-key", adminKey.toString()));
+        Result made = tandem(init.toArray(String[]::new));
+        if (made.exit() != 0) throw new IOException("tandem init failed: " + made.err());
+    }
+
+    static int sshPort(int firstPort) {
+        return firstPort == 7800 ? 2222 : firstPort + 2;
+    }
+
+    String address(String node) {
+        return lab.address(siteOfNode.get(node));
+    }
+
+    Path hostKey(String node) {
+        return work.resolve("nodes").resolve(node).resolve("ssh/host_ed25519.pub");
     }
 
     void start(String node) throws IOException {
@@ -88,7 +120,7 @@ final class TandemSites implements AutoCloseable {
         String site = siteOfNode.get(node);
         try {
             String body = lab.exec(site, Duration.ofSeconds(10), "curl", "-sf", "--max-time", "3",
-                    "http://" + lab.address(site) + ":9000/status");
+                    "http://" + lab.address(site) + ":" + adminPort + "/status");
             return JSON.readTree(body);
         } catch (IOException e) {
             return null;

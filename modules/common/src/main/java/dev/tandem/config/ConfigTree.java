@@ -120,6 +120,11 @@ public final class ConfigTree {
     /** What may follow {@code path + "."}: a section's fields, or the names of a list's entries. For completion. */
     public List<String> childNames(String path) {
         if (path == null || path.isEmpty()) return children(ConfigSchema.CLUSTER);
+        int dot = path.lastIndexOf('.');
+        if (dot > 0 && schemaAt(path.substring(0, dot)) instanceof NamedList) {
+            // an entry: its name is part of the path, not a field to set
+            return children(schemaAt(path)).stream().filter(f -> !f.equals("name")).toList();
+        }
         try {
             Located at = locate(path, false);
             if (at.schema instanceof NamedList && at.element < 0) {
@@ -129,7 +134,8 @@ public final class ConfigTree {
             }
             return children(at.schema);
         } catch (InvalidConfigException e) {
-            return List.of();
+            // an entry not created yet (users.dave): its fields are still known
+            return children(schemaAt(path));
         }
     }
 
@@ -260,7 +266,7 @@ public final class ConfigTree {
             if (m.matches() && node != null) {
                 JsonNode element = node.path(m.group(1)).path(Integer.parseInt(m.group(2)));
                 String name = element.path("name").asText("");
-                out.append(m.group(1)).append('.').append(name.isEmpty() ? "[" + m.group(2) + "]" : name);
+                out.append(m.group(1)).append(name.isEmpty() ? "[" + m.group(2) + "]" : "." + name);
                 node = element;
             } else {
                 out.append(segment);

@@ -14,6 +14,7 @@ import org.jline.reader.UserInterruptException;
 import org.jline.reader.Widget;
 import org.jline.reader.impl.DefaultParser;
 import org.jline.terminal.Terminal;
+import org.jline.utils.NonBlockingReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +22,8 @@ import org.slf4j.LoggerFactory;
 final class InteractiveShell {
     private static final Logger LOG = LoggerFactory.getLogger(InteractiveShell.class);
     private static final String CONTEXT_HELP = "tandem-context-help";
+    /** Typed lines are short; JLine redraws the whole line at every key, so a pasted megabyte must not reach it. */
+    static final int MAX_TYPED_LINE = 4096;
 
     private final CliSession session;
     private final Terminal terminal;
@@ -49,7 +52,7 @@ final class InteractiveShell {
             }
             if (lineTooLong) {
                 lineTooLong = false;
-                out.println("error: line too long (more than " + Tokenizer.MAX_LINE + " characters); ignored");
+                out.println("error: line too long (more than " + MAX_TYPED_LINE + " characters); ignored");
                 out.flush();
                 continue;
             }
@@ -82,19 +85,32 @@ final class InteractiveShell {
         if (history != null) builder.variable(LineReader.HISTORY_FILE, history);
         LineReader reader = builder.build();
 
-        // refuse to grow a line past the limit instead of redrawing a megabyte char by char
         Widget selfInsert = reader.getWidgets().get(LineReader.SELF_INSERT);
         reader.getWidgets().put(LineReader.SELF_INSERT, () -> {
-            if (reader.getBuffer().length() >= Tokenizer.MAX_LINE) {
-                lineTooLong = true;
-                return true;
-            }
-            return selfInsert.apply();
+            if (reader.getBuffer().length() < MAX_TYPED_LINE) return selfInsert.apply();
+            lineTooLong = true;
+            return swallowRestOfLine(reader);
         });
         reader.getWidgets().put(CONTEXT_HELP, () -> contextHelp(reader, selfInsert));
         reader.getKeyMaps().get(LineReader.MAIN).bind(new Reference(CONTEXT_HELP), "?");
         reader.getKeyMaps().get(LineReader.MAIN).bind(new Reference(LineReader.SELF_INSERT), KeyMap.ctrl('V') + "?");
         return reader;
+    }
+
+    /**
+     * Reads and drops the rest of an over-long line straight from the terminal (no redraw per character),
+     * then accepts the line so the loop can report it; a pause in typing hands back to normal reading.
+     */
+    private boolean swallowRestOfLine(LineReader reader) {
+        try {
+            for (int c; (c = terminal.reader().read(100)) != NonBlockingReader.READ_EXPIRED; ) {
+                if (c == NonBlockingReader.EOF) return true;
+                if (c == '\r' || c == '\n') return reader.getWidgets().get(LineReader.ACCEPT_LINE).apply();
+            }
+        } catch (java.io.IOException e) {
+            LOG.debug("reading an over-long line: {}", e.toString());
+        }
+        return true;
     }
 
     /** {@code ?}: what may come next here, with one line each; inside quotes it is just a character. */
