@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * be in the middle of store I/O, which interrupts break.
  */
 abstract class CliCommand implements Command {
-    private static final Logger log = LoggerFactory.getLogger(CliCommand.class);
+    private static final Logger LOG = LoggerFactory.getLogger(CliCommand.class);
 
     protected final CliSessions cli;
     private final Executor executor;
@@ -83,7 +83,7 @@ abstract class CliCommand implements Command {
             status = run();
         } catch (Throwable t) {
             if (!done.get()) {
-                log.warn("{} of {} from {} failed", describe(), user.name(), user.from(), t);
+                LOG.warn("{} of {} from {} failed", describe(), user.name(), user.from(), t);
                 reportCrash(t);
             }
         } finally {
@@ -105,7 +105,7 @@ abstract class CliCommand implements Command {
     @Override
     public void destroy(ChannelSession channel) {
         if (done.compareAndSet(false, true)) {
-            log.debug("{} of {} from {} ended by the channel closing", describe(), user == null ? "?" : user.name(),
+            LOG.debug("{} of {} from {} ended by the channel closing", describe(), user == null ? "?" : user.name(),
                     user == null ? "?" : user.from());
             release();
         }
@@ -136,7 +136,7 @@ abstract class CliCommand implements Command {
         try {
             stream.flush();
         } catch (IOException e) {
-            log.debug("flushing an SSH channel stream failed: {}", e.toString());
+            LOG.debug("flushing an SSH channel stream failed: {}", e.toString());
         }
     }
 }

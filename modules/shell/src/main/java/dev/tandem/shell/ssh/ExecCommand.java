@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
  * input, output passed through as written ("\n" line ends), its status as the exit status.
  */
 final class ExecCommand extends CliCommand {
-    private static final Logger log = LoggerFactory.getLogger(ExecCommand.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ExecCommand.class);
 
     private final String commandLine;
     private PrintStream stdout;
@@ -30,7 +30,7 @@ final class ExecCommand extends CliCommand {
         stderr = new PrintStream(new BufferedOutputStream(err, 8192), true, StandardCharsets.UTF_8);
         try {
             int status = cli.exec(user, commandLine, in, stdout, stderr);
-            log.debug("exec by {} from {}: '{}' -> {}", user.name(), user.from(), commandLine, status);
+            LOG.debug("exec by {} from {}: '{}' -> {}", user.name(), user.from(), commandLine, status);
             return status;
         } finally {
             stdout.flush();

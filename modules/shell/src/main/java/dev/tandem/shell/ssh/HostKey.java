@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * host key would make every operator's {@code known_hosts} scream (or, worse, teach them to ignore it).
  */
 final class HostKey {
-    private static final Logger log = LoggerFactory.getLogger(HostKey.class);
+    private static final Logger LOG = LoggerFactory.getLogger(HostKey.class);
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final String COMMENT = "tandem-host-key";
 
@@ -59,9 +59,9 @@ final class HostKey {
             KeyPair pair = it.next();
             String type = KeyUtils.getKeyType(pair);
             if (!KeyPairProvider.SSH_ED25519.equals(type)) {
-                log.warn("SSH host key {} is a {} key, not ssh-ed25519; using it anyway", path, type);
+                LOG.warn("SSH host key {} is a {} key, not ssh-ed25519; using it anyway", path, type);
             }
-            log.info("SSH host key {} loaded: {} {}", path, type, KeyUtils.getFingerPrint(pair.getPublic()));
+            LOG.info("SSH host key {} loaded: {} {}", path, type, KeyUtils.getFingerPrint(pair.getPublic()));
             return pair;
         } catch (GeneralSecurityException | RuntimeException e) {
             throw new IOException("cannot read the SSH host key " + path
@@ -101,7 +101,7 @@ final class HostKey {
         } finally {
             Files.deleteIfExists(tmp);
         }
-        log.info("SSH host key generated in {}: ssh-ed25519 {}", path, KeyUtils.getFingerPrint(pair.getPublic()));
+        LOG.info("SSH host key generated in {}: ssh-ed25519 {}", path, KeyUtils.getFingerPrint(pair.getPublic()));
         return pair;
     }
 
@@ -111,7 +111,7 @@ final class HostKey {
         }
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(path);
         if (!OWNER_ONLY.containsAll(perms)) {
-            log.warn("SSH host key {} was readable by others ({}); setting it to rw-------",
+            LOG.warn("SSH host key {} was readable by others ({}); setting it to rw-------",
                     path, PosixFilePermissions.toString(perms));
             Files.setPosixFilePermissions(path, OWNER_ONLY);
         }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /** The interactive shell: {@link CliSessions#interactive} on a JLine terminal over the channel. */
 final class InteractiveCommand extends CliCommand {
-    private static final Logger log = LoggerFactory.getLogger(InteractiveCommand.class);
+    private static final Logger LOG = LoggerFactory.getLogger(InteractiveCommand.class);
 
     private volatile ExternalTerminal terminal;
     private Environment env;
@@ -71,7 +71,7 @@ final class InteractiveCommand extends CliCommand {
         try {
             t.close(); // the CLI's pending or next read ends (EOF)
         } catch (IOException | RuntimeException e) {
-            log.debug("closing the terminal of {} failed: {}", user.name(), e.toString());
+            LOG.debug("closing the terminal of {} failed: {}", user.name(), e.toString());
         }
     }
 

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * key is accepted (an agent holding several keys) is a plain successful login.
  */
 final class LoginGuard implements PublickeyAuthenticator, SessionListener {
-    private static final Logger log = LoggerFactory.getLogger(LoginGuard.class);
+    private static final Logger LOG = LoggerFactory.getLogger(LoginGuard.class);
 
     /** The user a session authenticated as; set by the authenticator, read by the shell and exec commands. */
     static final AttributeKey<ShellUser> USER = new AttributeKey<>();
@@ -79,7 +79,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             synchronized (attempts) {
                 attempts.duringBackoff = true;
             }
-            log.debug("SSH key for {} from {} refused without a look: address in back-off for {} s more",
+            LOG.debug("SSH key for {} from {} refused without a look: address in back-off for {} s more",
                     username, from(session), blocked.toSeconds());
             return false;
         }
@@ -88,7 +88,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         try {
             user = users.user(username);
         } catch (RuntimeException e) {
-            log.error("SSH login of {} from {}: user directory failed", username, from(session), e);
+            LOG.error("SSH login of {} from {}: user directory failed", username, from(session), e);
             return refuse(session, attempts, username, fingerprint, "user directory unavailable");
         }
         if (user.isEmpty()) {
@@ -122,12 +122,12 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             first = !attempts.counted;
             attempts.counted = true;
         }
-        log.debug("SSH key {} for {} from {} refused: {}", fingerprint, username, from(session), reason);
+        LOG.debug("SSH key {} for {} from {} refused: {}", fingerprint, username, from(session), reason);
         if (first) {
             String address = address(session);
             Duration backoff = throttle.failure(address);
             if (!backoff.isZero()) {
-                log.warn("{} failed SSH logins from {} within {} s: refusing logins from it for {} s",
+                LOG.warn("{} failed SSH logins from {} within {} s: refusing logins from it for {} s",
                         LoginThrottle.MAX_FAILURES, address, LoginThrottle.WINDOW.toSeconds(), backoff.toSeconds());
             }
         }
@@ -164,7 +164,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
     private void warnOnce(String user, String line, String problem) {
         String id = user + '\n' + line;
         if (warnedLines.size() < MAX_WARNED_LINES && warnedLines.add(id)) {
-            log.warn("SSH key of user {} skipped: the line '{}' {}", user, abbreviate(line), problem);
+            LOG.warn("SSH key of user {} skipped: the line '{}' {}", user, abbreviate(line), problem);
         }
     }
 
@@ -178,7 +178,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         ShellUser user = server.getAttribute(USER);
         if (user == null || !user.name().equals(server.getUsername())) {
             // cannot happen with MINA's publickey method; never let a session in without its user
-            log.error("SSH session {} authenticated as {} but resolved to {}: closing it", session, server.getUsername(), user);
+            LOG.error("SSH session {} authenticated as {} but resolved to {}: closing it", session, server.getUsername(), user);
             server.close(true);
             return;
         }
@@ -192,7 +192,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         if (hadFailure) {
             throttle.forgive(address(server));
         }
-        log.info("SSH login: {} ({}) from {} with key {}", user.name(), roleName(user), user.from(), fingerprint);
+        LOG.info("SSH login: {} ({}) from {} with key {}", user.name(), roleName(user), user.from(), fingerprint);
         record(user.name(), user.from(), "login", "ssh");
     }
 
@@ -201,7 +201,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             Map<KexProposalOption, String> serverProposal, Map<KexProposalOption, String> negotiatedOptions,
             Throwable reason) {
         if (reason != null) {
-            log.debug("SSH key exchange with {} failed: {}", from(session), reason.getMessage()); // MINA warns too
+            LOG.debug("SSH key exchange with {} failed: {}", from(session), reason.getMessage()); // MINA warns too
         }
     }
 
@@ -213,7 +213,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         if (server.isAuthenticated()) {
             ShellUser user = server.getAttribute(USER);
             if (user != null) {
-                log.info("SSH session of {} from {} closed", user.name(), user.from());
+                LOG.info("SSH session of {} from {} closed", user.name(), user.from());
             }
             return;
         }
@@ -233,11 +233,11 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         }
         if (user == null) {
             if (duringBackoff) {
-                log.debug("SSH connection from {} closed: refused during back-off", from(server));
+                LOG.debug("SSH connection from {} closed: refused during back-off", from(server));
             }
             return;
         }
-        log.warn("SSH login refused: user {} from {}, key {}: {}", user, from(server), fingerprints, reason);
+        LOG.warn("SSH login refused: user {} from {}, key {}: {}", user, from(server), fingerprints, reason);
         record(user, from(server), "login.refused", reason + " (key " + fingerprints + ")");
     }
 
@@ -246,7 +246,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             try {
                 audit.record(who, from, action, detail);
             } catch (RuntimeException e) {
-                log.error("cannot audit {} of {} from {}", action, who, from, e);
+                LOG.error("cannot audit {} of {} from {}", action, who, from, e);
             }
         };
         try {

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * shell (JLine over the channel) or one exec'd command line, both served by {@link CliSessions}.
  */
 public final class SshShellServer implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(SshShellServer.class);
+    private static final Logger LOG = LoggerFactory.getLogger(SshShellServer.class);
 
     static final Duration AUTH_TIMEOUT = Duration.ofSeconds(30);
     static final Duration IDLE_TIMEOUT = Duration.ofMinutes(30);
@@ -154,9 +154,9 @@ public final class SshShellServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        log.info("SSH admin shell listening on {}:{}, host key {} {}", host, server.port,
+        LOG.info("SSH admin shell listening on {}:{}, host key {} {}", host, server.port,
                 KeyUtils.getKeyType(hostKey.getPublic()), KeyUtils.getFingerPrint(hostKey.getPublic()));
-        log.debug("SSH algorithms: kex {}, ciphers {}, macs {}, signatures {}",
+        LOG.debug("SSH algorithms: kex {}, ciphers {}, macs {}, signatures {}",
                 NamedResource.getNames(sshd.getKeyExchangeFactories()), sshd.getCipherFactoriesNameList(),
                 sshd.getMacFactoriesNameList(), sshd.getSignatureFactoriesNameList());
         return server;
@@ -181,21 +181,21 @@ public final class SshShellServer implements AutoCloseable {
         try {
             sshd.stop(true);
         } catch (IOException | RuntimeException e) {
-            log.warn("stopping the SSH server failed", e);
+            LOG.warn("stopping the SSH server failed", e);
         }
         sessions.shutdown();
         auditor.shutdown();
         try {
             if (!sessions.awaitTermination(5, TimeUnit.SECONDS)) {
-                log.warn("SSH shell sessions still running 5 s after the server stopped");
+                LOG.warn("SSH shell sessions still running 5 s after the server stopped");
             }
             if (!auditor.awaitTermination(5, TimeUnit.SECONDS)) {
-                log.warn("SSH login audit records still pending 5 s after the server stopped");
+                LOG.warn("SSH login audit records still pending 5 s after the server stopped");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        log.info("SSH admin shell on port {} stopped", port);
+        LOG.info("SSH admin shell on port {} stopped", port);
     }
 
     @SuppressWarnings("unchecked")
