@@ -56,7 +56,7 @@ final class CliCompleter implements Completer {
                 out.add(new Option(fixed[words.size()], e.help(), true));
             }
         }
-        if (configuring && !words.isEmpty() && words.get(0).equals("run") == false) {
+        if (configuring && !words.isEmpty()) {
             String verb = words.get(0);
             if (words.size() == 1 && (verb.equals("set") || verb.equals("delete") || verb.equals("show"))) paths(current, out);
             if (words.size() == 2 && verb.equals("set")) values(words.get(1), current, out);

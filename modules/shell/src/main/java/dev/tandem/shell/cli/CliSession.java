@@ -86,6 +86,7 @@ final class CliSession {
         if (words.isEmpty()) return Next.STAY;
         Flags flags = Flags.of(words);
         List<String> args = flags.words();
+        if (args.isEmpty()) throw new CliException(String.join(" ", words) + " goes with a show command, e.g. show cluster --json");
         return candidate != null ? configure(args, flags, in, out) : operational(args, flags, in, out);
     }
 

@@ -17,7 +17,6 @@ record Flags(List<String> words, boolean json, boolean set) {
                 default -> rest.add(w);
             }
         }
-        if (rest.isEmpty()) rest.add("show");
         return new Flags(rest, json, set);
     }
 }

@@ -103,6 +103,7 @@ class CliSessionTest {
         assertThat(exec(ADMIN, "show config \"unclosed").err()).isEqualTo("error: unclosed \" quote\n");
         assertThat(exec(ADMIN, "x".repeat(1 << 20)).err()).isEqualTo("error: line too long (1048576 characters; at most 65536)\n");
         assertThat(exec(ADMIN, "configure; set users.bob.name robert").err()).contains("a name is part of the path");
+        assertThat(exec(ADMIN, "--json").err()).isEqualTo("error: --json goes with a show command, e.g. show cluster --json\n");
         assertThat(cluster.running().version()).isEqualTo(1);
     }
 
