@@ -61,7 +61,9 @@ final class StatusCommand implements Callable<Integer> {
                 }
                 return new Fetched(ConfigCodec.json().readValue(response.body(), StatusReport.class), response.body(), errors);
             } catch (Exception e) {
-                errors.add(uri + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+                errors.add(uri + ": " + (e instanceof java.net.ConnectException
+                        ? "connection refused (is a node running there?)"
+                        : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             }
         }
         return new Fetched(null, null, errors);

@@ -40,9 +40,8 @@ public final class ShellComponent implements Component {
 
     @Override
     public void start(ComponentContext context) throws Exception {
-        ConfigVersion running = context.cluster().running();
         String nodeName = context.local().node();
-        Node self = running.config().node(nodeName).orElseThrow();
+        Node self = context.self();
         Path dataDir = context.local().dataDir();
         AuditSink audit = (who, from, action, detail) ->
                 context.store().audit(new AuditEntry(Instant.now(), who, from + "@" + nodeName, action, detail));
@@ -50,7 +49,7 @@ public final class ShellComponent implements Component {
                 .filter(u -> u.name().equals(name))
                 .findFirst();
         service = new ShellService(context.cluster(), context.store(), audit, extensions, dataDir.resolve("shell/history"));
-        server = SshShellServer.start(self.effectiveAdminAddress(), running.config().cluster().sshPort(),
+        server = SshShellServer.start(self.effectiveAdminAddress(), context.cluster().running().config().cluster().sshPort(),
                 dataDir.resolve("ssh/host_ed25519"), users, service, audit);
         Files.writeString(dataDir.resolve(HOST_KEY_PUB), server.hostKeyLine() + "\n");
         LOG.info("admin shell on ssh://{}:{}", self.effectiveAdminAddress(), server.port());

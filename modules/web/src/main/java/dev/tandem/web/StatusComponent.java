@@ -40,14 +40,13 @@ public final class StatusComponent implements Component {
 
     @Override
     public void start(ComponentContext context) throws Exception {
-        ConfigVersion running = context.cluster().running();
-        Node self = running.config().node(context.local().node()).orElseThrow();
+        Node self = context.self();
         QueuedThreadPool threads = new QueuedThreadPool(8, 2);
         threads.setName("web");
         server = new Server(threads);
         ServerConnector connector = new ServerConnector(server, 1, 1);
         connector.setHost(self.effectiveAdminAddress());
-        connector.setPort(running.config().cluster().adminPort());
+        connector.setPort(context.cluster().running().config().cluster().adminPort());
         server.addConnector(connector);
         server.setHandler(new StatusHandler(context));
         server.start();

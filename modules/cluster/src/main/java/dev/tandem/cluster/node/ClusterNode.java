@@ -94,7 +94,12 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
         Path raftDir = Files.createDirectories(dataDir.resolve("raft"));
         JChannel channel = new JChannel(ControlPlaneStack.build(boot, self, tls, raftDir, testProtocols)).name(nodeName);
         ClusterNode node = new ClusterNode(nodeName, boot, store, channel, seed);
-        node.connect();
+        try {
+            node.connect();
+        } catch (Exception e) {
+            node.close(); // the channel and our threads, which would otherwise outlive the failed start
+            throw e;
+        }
         return node;
     }
 
