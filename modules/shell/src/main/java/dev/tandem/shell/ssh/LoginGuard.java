@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A connection that offers keys which are refused and never logs in is one failed login: it is logged at WARN
  * (user, address, every refused key's fingerprint, why) and audited once as {@code login.refused} when the
- * connection ends, and counted once against the address. A connection whose first key is refused but whose next
- * key is accepted (an agent holding several keys) is a plain successful login.
+ * connection ends, and counted once against the address. So is one that offered an authorized key but never
+ * proved it holds it (MINA asks us before it checks the signature). A connection whose first key is refused but
+ * whose next key is accepted (an agent holding several keys) is a plain successful login.
  */
 final class LoginGuard implements PublickeyAuthenticator, SessionListener {
     private static final Logger LOG = LoggerFactory.getLogger(LoginGuard.class);
@@ -63,8 +64,9 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
         String user;
         String reason;
         final Set<String> fingerprints = new LinkedHashSet<>();
-        boolean counted;
         boolean duringBackoff;
+        /** A user whose authorized key was offered: MINA asks us before it checks the signature. */
+        String candidate;
         String matchedFingerprint;
     }
 
@@ -103,6 +105,7 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             if (allowed != null && KeyUtils.compareKeys(allowed, key)) {
                 session.setAttribute(USER, new ShellUser(u.name(), u.role(), from(session)));
                 synchronized (attempts) {
+                    attempts.candidate = u.name();
                     attempts.matchedFingerprint = fingerprint;
                 }
                 return true;
@@ -112,25 +115,14 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
     }
 
     private boolean refuse(ServerSession session, Attempts attempts, String username, String fingerprint, String reason) {
-        boolean first;
         synchronized (attempts) {
             attempts.user = username;
             attempts.reason = reason;
             if (attempts.fingerprints.size() < 16) {
                 attempts.fingerprints.add(fingerprint);
             }
-            first = !attempts.counted;
-            attempts.counted = true;
         }
         LOG.debug("SSH key {} for {} from {} refused: {}", fingerprint, username, from(session), reason);
-        if (first) {
-            String address = address(session);
-            Duration backoff = throttle.failure(address);
-            if (!backoff.isZero()) {
-                LOG.warn("{} failed SSH logins from {} within {} s: refusing logins from it for {} s",
-                        LoginThrottle.MAX_FAILURES, address, LoginThrottle.WINDOW.toSeconds(), backoff.toSeconds());
-            }
-        }
         return false;
     }
 
@@ -183,14 +175,9 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             return;
         }
         Attempts attempts = attempts(server);
-        boolean hadFailure;
         String fingerprint;
         synchronized (attempts) {
-            hadFailure = attempts.counted;
             fingerprint = attempts.matchedFingerprint;
-        }
-        if (hadFailure) {
-            throttle.forgive(address(server));
         }
         LOG.info("SSH login: {} ({}) from {} with key {}", user.name(), roleName(user), user.from(), fingerprint);
         record(user.name(), user.from(), "login", "ssh");
@@ -230,12 +217,27 @@ final class LoginGuard implements PublickeyAuthenticator, SessionListener {
             reason = attempts.reason;
             fingerprints = String.join(", ", attempts.fingerprints);
             duringBackoff = attempts.duringBackoff;
+            if (user == null && attempts.candidate != null) {
+                // an authorized public key (public keys are no secret) without a valid signature
+                user = attempts.candidate;
+                reason = "authorized key offered, but no valid signature";
+                fingerprints = attempts.matchedFingerprint;
+            }
         }
         if (user == null) {
             if (duringBackoff) {
                 LOG.debug("SSH connection from {} closed: refused during back-off", from(server));
             }
             return;
+        }
+        // one failure per connection that never got in, however many keys its agent offered
+        if (!duringBackoff) {
+            String address = address(server);
+            Duration backoff = throttle.failure(address);
+            if (!backoff.isZero()) {
+                LOG.warn("{} failed SSH logins from {} within {} s: refusing logins from it for {} s",
+                        LoginThrottle.MAX_FAILURES, address, LoginThrottle.WINDOW.toSeconds(), backoff.toSeconds());
+            }
         }
         LOG.warn("SSH login refused: user {} from {}, key {}: {}", user, from(server), fingerprints, reason);
         record(user, from(server), "login.refused", reason + " (key " + fingerprints + ")");

@@ -90,14 +90,6 @@ final class LoginThrottle {
         return backoff;
     }
 
-    /** Takes back one counted failure: the connection that failed a key later logged in with another one. */
-    synchronized void forgive(String address) {
-        Entry e = byAddress.get(address);
-        if (e != null) {
-            e.failures.pollLast();
-        }
-    }
-
     synchronized int tracked() {
         return byAddress.size();
     }

@@ -67,14 +67,6 @@ class LoginThrottleTest {
     }
 
     @Test
-    void aForgivenFailureDoesNotCount() {
-        fail(4);
-        throttle.forgive("10.0.0.1");
-        assertThat(fail(1)).isZero();
-        assertThat(fail(1)).isEqualTo(Duration.ofSeconds(10));
-    }
-
-    @Test
     void staleAddressesAreDropped() {
         for (int i = 0; i < 300; i++) {
             throttle.failure("10.1." + (i / 256) + "." + (i % 256));
