@@ -35,6 +35,7 @@ class AdminShellSystemTest {
     private static final Duration SETTLE = Duration.ofSeconds(90);
 
     private static Path work;
+    private static Loopback hosts;
     private static TandemSites cluster;
     private static Path adminKey;
     private static Path operatorKey;
@@ -56,7 +57,8 @@ class AdminShellSystemTest {
         nodes.put("a1", "a");
         nodes.put("b1", "b");
         nodes.put("w1", "c");
-        cluster = new TandemSites(new Loopback(31, List.of("a", "b", "c")), work, nodes, FIRST_PORT, users,
+        hosts = new Loopback(31, List.of("a", "b", "c"));
+        cluster = new TandemSites(hosts, work, nodes, FIRST_PORT, users,
                 adminKey.resolveSibling("admin_key.pub"));
         cluster.startAll();
         await().atMost(SETTLE).pollInterval(Duration.ofMillis(500)).until(() -> cluster.nodes().stream()
@@ -74,6 +76,7 @@ class AdminShellSystemTest {
     @AfterAll
     static void stopCluster() {
         if (cluster != null) cluster.close();
+        if (hosts != null) hosts.close();
     }
 
     private static boolean onPath(String tool) {

@@ -2,11 +2,9 @@ package dev.tandem.system;
 
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -15,13 +13,17 @@ import java.util.concurrent.TimeUnit;
  * Sites as addresses on this machine's loopback (127.0.N.1, 127.0.N+1.1, …), for tests that need
  * several real nodes but no network between them: no root, no namespaces.
  */
-final class Loopback implements Hosts {
+final class Loopback implements Hosts, AutoCloseable {
     private final int firstOctet;
     private final List<String> sites;
+    private final List<Process> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // nodes must not outlive a test JVM that is stopped without close(): the next run would find their ports taken
+    private final Thread reaper = new Thread(this::close, "loopback-reaper");
 
     Loopback(int firstOctet, List<String> sites) {
         this.firstOctet = firstOctet;
         this.sites = List.copyOf(sites);
+        Runtime.getRuntime().addShutdownHook(reaper);
     }
 
     @Override
@@ -39,28 +41,16 @@ final class Loopback implements Hosts {
                 .redirectErrorStream(true)
                 .redirectOutput(Redirect.appendTo(logFile.toFile()));
         builder.environment().putAll(env);
-        return builder.start();
+        Process process = builder.start();
+        started.add(process);
+        return process;
     }
 
     @Override
     public String exec(String site, Duration timeout, String... command) throws IOException {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).start();
-        p.getOutputStream().close();
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": "
-                    + new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
-        }
-        return out;
+        ProcessRun.Result r = ProcessRun.run(List.of(command), timeout);
+        if (r.exit() != 0) throw new IOException(String.join(" ", command) + " exited " + r.exit() + ": " + r.err());
+        return r.out();
     }
 
     @Override
@@ -70,6 +60,17 @@ final class Loopback implements Hosts {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills every process this host started that still runs (by PID). */
+    @Override
+    public void close() {
+        for (Process p : started) if (p.isAlive()) kill(p);
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException alreadyShuttingDown) {
+            // we are the hook
         }
     }
 }

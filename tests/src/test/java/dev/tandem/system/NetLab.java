@@ -240,11 +240,9 @@ public final class NetLab implements Hosts, AutoCloseable {
         List<String> namespaces = new ArrayList<>();
         sites.keySet().forEach(site -> namespaces.add(prefix + "-" + site));
         namespaces.add(bridgeNamespace());
-        List<String> existing = listNamespaces();
+        // no "does it exist" check: if listing failed we would leave every namespace behind
         for (String ns : namespaces) {
-            if (existing.contains(ns)) {
-                deleteNamespace(ns);
-            }
+            deleteNamespace(ns);
         }
         LOG.info("NetLab {} closed", prefix);
     }

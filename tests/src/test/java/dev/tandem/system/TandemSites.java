@@ -3,7 +3,6 @@ package dev.tandem.system;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Tandem cluster of real {@code ./tandem run} processes, one node per site of some {@link Hosts}:
@@ -27,10 +25,10 @@ final class TandemSites implements AutoCloseable {
     private final int adminPort;
     private final Path work;
     private final Map<String, String> siteOfNode = new LinkedHashMap<>();
-    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final List<Process> processes = new ArrayList<>();
 
     /** @param nodes node name → site name; the last node is a witness */
-    TandemSites(Hosts lab, Path work, Map<String, String> nodes) throws IOException, InterruptedException {
+    TandemSites(Hosts lab, Path work, Map<String, String> nodes) throws IOException {
         this(lab, work, nodes, 7800, "", null);
     }
 
@@ -40,7 +38,7 @@ final class TandemSites implements AutoCloseable {
      * @param adminKey if not null, {@code init --admin-key}
      */
     TandemSites(Hosts lab, Path work, Map<String, String> nodes, int firstPort, String extraYaml, Path adminKey)
-            throws IOException, InterruptedException {
+            throws IOException {
         this.lab = lab;
         this.adminPort = firstPort == 7800 ? 9000 : firstPort + 1;
         this.work = work;
@@ -86,17 +84,13 @@ final class TandemSites implements AutoCloseable {
     }
 
     void start(String node) throws IOException {
-        processes.put(node, lab.start(siteOfNode.get(node),
+        processes.add(lab.start(siteOfNode.get(node),
                 List.of(ROOT.resolve("tandem").toString(), "run", "--config", nodeYaml(node).toString()),
                 log(node), ENV));
     }
 
     void startAll() throws IOException {
         for (String node : siteOfNode.keySet()) start(node);
-    }
-
-    Process process(String node) {
-        return processes.get(node);
     }
 
     String site(String node) {
@@ -128,19 +122,11 @@ final class TandemSites implements AutoCloseable {
     }
 
     /** Runs {@code ./tandem ARGS} on the host (the local admin socket is a file: no namespace needed). */
-    Result tandem(String... args) throws IOException, InterruptedException {
+    Result tandem(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(ROOT.resolve("tandem").toString()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(false);
-        builder.environment().putAll(ENV);
-        Process p = builder.start();
-        p.getOutputStream().close();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("tandem " + String.join(" ", args) + " did not finish in 120s");
-        }
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
-                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        ProcessRun.Result r = ProcessRun.run(command, ENV, Duration.ofSeconds(120));
+        return new Result(r.exit(), r.out(), r.err());
     }
 
     record Result(int exit, String out, String err) {}
@@ -162,6 +148,6 @@ final class TandemSites implements AutoCloseable {
 
     @Override
     public void close() {
-        processes.values().forEach(lab::kill);
+        processes.forEach(lab::kill);
     }
 }
