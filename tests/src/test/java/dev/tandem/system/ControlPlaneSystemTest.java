@@ -105,10 +105,11 @@ class ControlPlaneSystemTest {
 
     /** A leader, quorum, every member reachable and on {@code version}. */
     private static boolean settled(JsonNode status, long version) {
-        if (status == null || leader(status) == null || !status.get("quorum").asBoolean()) return false;
-        if (status.get("applied_version").asLong() != version) return false;
-        for (JsonNode m : status.get("members")) {
-            if (!m.get("reachable").asBoolean() || m.get("applied_version").asLong(-1) != version) return false;
+        if (status == null || leader(status) == null || !status.path("quorum").asBoolean()) return false;
+        // path(), not get(): a field left out (no version published yet) reads as missing, not as null
+        if (status.path("applied_version").asLong(-1) != version) return false;
+        for (JsonNode m : status.path("members")) {
+            if (!m.path("reachable").asBoolean() || m.path("applied_version").asLong(-1) != version) return false;
         }
         return true;
     }

@@ -12,6 +12,12 @@ public interface ClusterService {
     /** Commits through raft and returns once a majority has the new version and this node applied it. */
     ConfigVersion commit(CommitRequest request) throws CommitException;
 
+    /**
+     * Waits until this node has applied everything the cluster committed before the call (a raft read
+     * barrier), and returns that version: for edits that must start from the newest document.
+     */
+    ConfigVersion sync() throws CommitException;
+
     Membership membership();
 
     ObservedState observed();

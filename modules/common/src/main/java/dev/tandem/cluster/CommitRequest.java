@@ -17,6 +17,15 @@ public record CommitRequest(
         return new CommitRequest(config, null, author, origin, comment, Instant.now());
     }
 
+    /** A no-op entry: applying it changes nothing; once it is applied, so is everything committed before it. */
+    public static CommitRequest barrier(String origin) {
+        return new CommitRequest(null, null, "tandem", origin, "read barrier", Instant.now());
+    }
+
+    public boolean isBarrier() {
+        return config == null;
+    }
+
     public CommitRequest expecting(long version) {
         return new CommitRequest(config, version, author, origin, comment, requestedAt);
     }

@@ -95,6 +95,11 @@ class ComponentManagerTest {
         }
 
         @Override
+        public ConfigVersion sync() {
+            return running;
+        }
+
+        @Override
         public Membership membership() {
             return new Membership(List.of(), null, false);
         }

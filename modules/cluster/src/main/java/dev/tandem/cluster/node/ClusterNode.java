@@ -213,6 +213,17 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
             throw new CommitException(Reason.INVALID, e.getMessage());
         }
         requireQuorum();
+        return awaitApplied(propose(request));
+    }
+
+    @Override
+    public ConfigVersion sync() throws CommitException {
+        requireQuorum();
+        return awaitApplied(propose(CommitRequest.barrier(self)));
+    }
+
+    /** Proposes an entry through raft and returns the version the leader's state machine reported. */
+    private long propose(CommitRequest request) throws CommitException {
         byte[] encoded = RaftCommands.encode(request);
         Outcome outcome;
         try {
@@ -226,7 +237,7 @@ public final class ClusterNode implements ClusterService, AutoCloseable {
             throw new CommitException(Reason.TIMEOUT, "the commit did not complete: " + e.getMessage());
         }
         if (outcome.refused() != null) throw new CommitException(outcome.refused(), outcome.message());
-        return awaitApplied(outcome.version());
+        return outcome.version();
     }
 
     private void requireQuorum() throws CommitException {

@@ -55,6 +55,7 @@ final class ConfigStateMachine implements StateMachine {
             return Outcome.refused(Reason.INVALID, "unreadable commit: " + e.getMessage());
         }
         ConfigVersion current = running;
+        if (request.isBarrier()) return Outcome.applied(current.version());
         if (request.expectedVersion() != null && request.expectedVersion() != current.version()) {
             return Outcome.refused(Reason.CONFLICT, "running is now version " + current.version() + " (by "
                     + current.author() + "), not version " + request.expectedVersion() + " the change was made on");

@@ -69,6 +69,8 @@ class ClusterNodeTest {
         for (String from : List.of("n1", "n2", "n3")) {
             ClusterNode node = cluster.node(from);
             ConfigVersion v = node.commit(addSite(node.running().config(), "from-" + from, "alice"));
+            // a read barrier on any other node returns at least this version, at once
+            for (ClusterNode other : cluster.running()) assertThat(other.sync().version()).isGreaterThanOrEqualTo(v.version());
             awaitVersionEverywhere(v.version());
             assertThat(cluster.running()).allSatisfy(n -> assertThat(n.running()).isEqualTo(v));
         }

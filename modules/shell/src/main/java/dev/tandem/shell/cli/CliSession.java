@@ -97,7 +97,7 @@ final class CliSession {
             case "show" -> show(w, flags, out);
             case "configure" -> {
                 requireAdmin("configure");
-                candidate = new Candidate(service.cluster.running());
+                candidate = new Candidate(newest(out));
                 if (w.size() > 1) return configureOneShot(w.subList(1, w.size()), in, out);
                 out.println("editing a private copy of version " + candidate.base + "; commit applies it to the cluster");
             }
@@ -182,7 +182,7 @@ final class CliSession {
             }
             case "rollback" -> rollback(w, out);
             case "discard" -> {
-                candidate = new Candidate(service.cluster.running());
+                candidate = new Candidate(newest(out));
                 out.println("candidate discarded; editing a fresh copy of version " + candidate.base);
             }
             case "update" -> update(out);
@@ -321,14 +321,14 @@ final class CliSession {
         long target = number(w, 1, -1, "rollback VERSION");
         if (target < 1) throw new CliException("usage: rollback VERSION (see show config history)");
         ConfigVersion old = storedVersion(target);
-        ConfigVersion running = service.cluster.running();
+        ConfigVersion running = newest(out);
         ConfigVersion committed = commitDocument(old.config(), running.version(), "rollback to version " + target);
         if (candidate != null) candidate = new Candidate(committed);
         out.println("committed version " + committed.version() + ": the document of version " + target);
     }
 
     private void update(PrintWriter out) throws CliException {
-        Candidate rebased = new Candidate(service.cluster.running());
+        Candidate rebased = new Candidate(newest(out));
         List<String> failed = new ArrayList<>();
         for (List<String> edit : candidate.edits) {
             try {
@@ -390,6 +390,20 @@ final class CliSession {
         List<String> diff = ConfigDiff.diff(before, after);
         if (diff.isEmpty()) out.println(none);
         diff.forEach(out::println);
+    }
+
+    /**
+     * The newest committed version, applied here: a copy edited on this node must not be older than a
+     * commit just made on another one. Without a majority, this node's version, said so.
+     */
+    private ConfigVersion newest(PrintWriter out) {
+        try {
+            return service.cluster.sync();
+        } catch (CommitException e) {
+            ConfigVersion local = service.cluster.running();
+            out.println("note: " + e.getMessage() + "; using version " + local.version() + " as this node has it");
+            return local;
+        }
     }
 
     private ConfigVersion storedVersion(long version) throws CliException {

@@ -61,6 +61,11 @@ final class FakeCluster implements ClusterService, NodeStore {
     }
 
     @Override
+    public ConfigVersion sync() {
+        return running;
+    }
+
+    @Override
     public Membership membership() {
         return new Membership(List.of(new Member("a1", "site-a", "services", true)), "a1", true);
     }
