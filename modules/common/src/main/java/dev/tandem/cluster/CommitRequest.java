@@ -1,5 +1,6 @@
 package dev.tandem.cluster;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.tandem.config.ClusterConfig;
 import java.time.Instant;
 
@@ -22,6 +23,7 @@ public record CommitRequest(
         return new CommitRequest(null, null, "tandem", origin, "read barrier", Instant.now());
     }
 
+    @JsonIgnore // derived, not part of the wire form
     public boolean isBarrier() {
         return config == null;
     }
