@@ -9,6 +9,7 @@ import dev.tandem.component.ShellCommand;
 import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.config.NodeLocalConfig;
+import dev.tandem.dns.DnsComponent;
 import dev.tandem.pki.MutualTls;
 import dev.tandem.pki.NodeCredentials;
 import dev.tandem.store.H2NodeStore;
@@ -38,7 +39,9 @@ final class Appliance implements AutoCloseable {
 
     /** The components of this release, in start order (they stop in reverse); the shell last, with everyone's commands. */
     private static List<Component> components() {
-        List<Component> components = new ArrayList<>(List.of(new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION)));
+        List<Component> components = new ArrayList<>(List.of(
+                new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION),
+                new DnsComponent()));
         List<ShellCommand> commands = components.stream().flatMap(c -> c.shellCommands().stream()).toList();
         components.add(new ShellComponent(commands));
         return components;

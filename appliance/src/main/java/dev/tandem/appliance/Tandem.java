@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "tandem 0.1.0",
         description = "Tandem: a multi-site high-availability appliance.",
-        subcommands = {RunCommand.class, InitCommand.class, StatusCommand.class, ConfigCommand.class})
+        subcommands = {RunCommand.class, InitCommand.class, StatusCommand.class, ConfigCommand.class, BackendCommand.class})
 public final class Tandem {
     public static void main(String[] args) {
         boolean daemon = args.length > 0 && args[0].equals("run");

@@ -20,8 +20,11 @@ public sealed interface ConfigSchema {
     /** A record: named fields. */
     record Section(Map<String, ConfigSchema> fields) implements ConfigSchema {}
 
-    /** A list of records that have a {@code name}: addressed by that name ({@code users.alice}). */
-    record NamedList(Section element) implements ConfigSchema {}
+    /**
+     * A list of records that have a {@code name}: addressed by that name ({@code users.alice}). With
+     * {@code dottedNames}, a name may contain dots and span several steps of a path ({@code dns.zones.demo.test}).
+     */
+    record NamedList(Section element, boolean dottedNames) implements ConfigSchema {}
 
     /** A list or set of plain values ({@code roles}, {@code keys}): {@code set} adds one, {@code delete} removes one. */
     record ValueList(Value element) implements ConfigSchema {}
@@ -54,7 +57,9 @@ public sealed interface ConfigSchema {
     private static ConfigSchema forType(Type type) {
         if (type instanceof ParameterizedType p && Collection.class.isAssignableFrom((Class<?>) p.getRawType())) {
             ConfigSchema element = forType(p.getActualTypeArguments()[0]);
-            if (element instanceof Section s && s.fields().containsKey("name")) return new NamedList(s);
+            if (element instanceof Section s && s.fields().containsKey("name")) {
+                return new NamedList(s, dottedNames((Class<?>) p.getActualTypeArguments()[0]));
+            }
             if (element instanceof Value v) return new ValueList(v);
             throw new IllegalArgumentException("unsupported list element " + p);
         }
@@ -75,6 +80,14 @@ public sealed interface ConfigSchema {
         }
         if (raw == Duration.class) return new Value(Value.Kind.DURATION, List.of());
         return new Value(Value.Kind.TEXT, List.of());
+    }
+
+    private static boolean dottedNames(Class<?> record) {
+        for (RecordComponent c : record.getRecordComponents()) {
+            ConfigName marker = c.getAnnotation(ConfigName.class);
+            if (c.getName().equals("name") && marker != null) return marker.dotted();
+        }
+        return false;
     }
 
     private static String snake(String camel) {

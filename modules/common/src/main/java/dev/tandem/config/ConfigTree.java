@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  */
 public final class ConfigTree {
     private static final Pattern INDEXED = Pattern.compile("(\\w+)\\[(\\d+)]");
+    private static final Pattern PLAIN_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+    private static final String LABEL = "[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?";
+    private static final Pattern DOTTED_NAME = Pattern.compile("@|(\\*|" + LABEL + ")(\\." + LABEL + ")*");
     private final ObjectNode root;
 
     private ConfigTree(ObjectNode root) {
@@ -61,6 +64,10 @@ public final class ConfigTree {
 
     /** Creates a section or a named entry ({@code set sites.site-d}) if it does not exist yet. */
     public void create(String path) throws InvalidConfigException {
+        atomically(() -> doCreate(path));
+    }
+
+    private void doCreate(String path) throws InvalidConfigException {
         Located at = locate(path, true);
         if (at.schema instanceof Value v) throw new InvalidConfigException(path, "needs a value: " + v.describe());
         if (at.schema instanceof ValueList l) throw new InvalidConfigException(path, "needs a value to add: " + l.element().describe());
@@ -70,6 +77,10 @@ public final class ConfigTree {
 
     /** Sets a value, creating sections and named elements on the way; on a value list, adds the value. */
     public void set(String path, String value) throws InvalidConfigException {
+        atomically(() -> doSet(path, value));
+    }
+
+    private void doSet(String path, String value) throws InvalidConfigException {
         Located at = locate(path, true);
         if (at.schema instanceof Value v) {
             at.parent.set(at.key, scalar(path, v, value));
@@ -109,6 +120,22 @@ public final class ConfigTree {
         }
     }
 
+    private interface Edit {
+        void run() throws InvalidConfigException;
+    }
+
+    /** A refused edit leaves no trace (an entry created on the way to a bad step is taken back). */
+    private void atomically(Edit edit) throws InvalidConfigException {
+        ObjectNode before = root.deepCopy();
+        try {
+            edit.run();
+        } catch (InvalidConfigException | RuntimeException e) {
+            root.removeAll();
+            root.setAll(before);
+            throw e;
+        }
+    }
+
     /** The subtree at a path (the whole document for an empty path), or null if nothing is set there. */
     public JsonNode get(String path) throws InvalidConfigException {
         if (path == null || path.isEmpty()) return root;
@@ -120,11 +147,6 @@ public final class ConfigTree {
     /** What may follow {@code path + "."}: a section's fields, or the names of a list's entries. For completion. */
     public List<String> childNames(String path) {
         if (path == null || path.isEmpty()) return children(ConfigSchema.CLUSTER);
-        int dot = path.lastIndexOf('.');
-        if (dot > 0 && schemaAt(path.substring(0, dot)) instanceof NamedList) {
-            // an entry: its name is part of the path, not a field to set
-            return children(schemaAt(path)).stream().filter(f -> !f.equals("name")).toList();
-        }
         try {
             Located at = locate(path, false);
             if (at.schema instanceof NamedList && at.element < 0) {
@@ -132,24 +154,78 @@ public final class ConfigTree {
                 at.parent.path(at.key).forEach(e -> names.add(e.path("name").asText()));
                 return names;
             }
-            return children(at.schema);
+            return at.element >= 0 ? entryFields(at.schema) : children(at.schema);
         } catch (InvalidConfigException e) {
             // an entry not created yet (users.dave): its fields are still known
-            return children(schemaAt(path));
+            Resolved r = resolve(path.split("\\.", -1));
+            if (r == null) return List.of();
+            return r.entry ? entryFields(r.schema) : children(r.schema);
         }
     }
 
     /** The schema at a path, or null if the path means nothing. */
     public static ConfigSchema schemaAt(String path) {
+        if (path == null || path.isEmpty()) return ConfigSchema.CLUSTER;
+        Resolved r = resolve(path.split("\\.", -1));
+        return r == null ? null : r.schema;
+    }
+
+    /** A path read against the schema alone: where it ends, and whether that is a list entry. */
+    private record Resolved(ConfigSchema schema, boolean entry) {}
+
+    private static Resolved resolve(String[] segments) {
         ConfigSchema schema = ConfigSchema.CLUSTER;
-        if (path == null || path.isEmpty()) return schema;
-        for (String segment : path.split("\\.", -1)) {
-            if (schema instanceof Section s) schema = s.fields().get(segment);
-            else if (schema instanceof NamedList l) schema = l.element();
-            else return null;
+        boolean entry = false;
+        for (int i = 0; i < segments.length; i++) {
+            if (!(schema instanceof Section section)) return null;
+            schema = section.fields().get(segments[i]);
+            entry = false;
             if (schema == null) return null;
+            if (schema instanceof NamedList list && i + 1 < segments.length) {
+                int span = nameSpan(list, segments, i + 1, null);
+                if (span == 0) return null;
+                i += span;
+                schema = list.element();
+                entry = true;
+            }
         }
-        return schema;
+        return new Resolved(schema, entry);
+    }
+
+    /** Whether {@code segments[from..]} is a path inside {@code schema} (an empty rest is). */
+    private static boolean validPath(ConfigSchema schema, String[] segments, int from) {
+        if (from == segments.length) return true;
+        if (!(schema instanceof Section section)) return false;
+        ConfigSchema child = section.fields().get(segments[from]);
+        if (child == null) return false;
+        if (child instanceof NamedList list) return from + 1 == segments.length || nameSpan(list, segments, from + 1, null) > 0;
+        if (child instanceof Section) return validPath(child, segments, from + 1);
+        return from + 1 == segments.length;
+    }
+
+    /**
+     * How many steps from {@code from} an entry's name takes: one, unless the list allows dotted names;
+     * then an existing entry's name is preferred, longest first, else the shortest name after which the
+     * path goes on validly. Zero if no reading makes sense.
+     */
+    private static int nameSpan(NamedList list, String[] segments, int from, ArrayNode existing) {
+        int max = list.dottedNames() ? segments.length - from : Math.min(1, segments.length - from);
+        if (existing != null) {
+            for (int k = max; k >= 1; k--) {
+                if (indexOfName(existing, join(segments, from, from + k)) >= 0 && validPath(list.element(), segments, from + k)) return k;
+            }
+        }
+        for (int k = 1; k <= max; k++) if (validPath(list.element(), segments, from + k)) return k;
+        return 0;
+    }
+
+    private static String join(String[] segments, int from, int to) {
+        return String.join(".", java.util.Arrays.copyOfRange(segments, from, to));
+    }
+
+    private static List<String> entryFields(ConfigSchema schema) {
+        // an entry's name is part of its path, not a field to set
+        return children(schema).stream().filter(f -> !f.equals("name")).toList();
     }
 
     private static List<String> children(ConfigSchema schema) {
@@ -179,14 +255,20 @@ public final class ConfigTree {
             boolean last = i == segments.length - 1;
             if (child instanceof NamedList list) {
                 if (last) return new Located(holder, segment, -1, child);
-                String name = segments[++i];
-                String entry = here + "." + name;
                 ArrayNode array = holder.get(segment) instanceof ArrayNode a ? a : null;
+                int span = nameSpan(list, segments, i + 1, array);
+                if (span == 0) span = fallbackSpan(list, segments, i + 1, array);
+                String name = join(segments, i + 1, i + 1 + span);
+                i += span;
+                String entry = here + "." + name;
                 int index = array == null ? -1 : indexOfName(array, name);
                 if (index < 0) {
                     if (!create) throw new InvalidConfigException(entry, "no such entry (there are: " + (array == null ? "none" : names(array)) + ")");
-                    if (!name.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
-                        throw new InvalidConfigException(entry, "\"" + name + "\" is not a valid name (lower-case letters, digits and '-')");
+                    Pattern valid = list.dottedNames() ? DOTTED_NAME : PLAIN_NAME;
+                    if (!valid.matcher(name).matches()) {
+                        throw new InvalidConfigException(entry, "\"" + name + "\" is not a valid name (" + (list.dottedNames()
+                                ? "lower-case DNS labels of letters, digits, '-' and '_', joined by dots; '@' for the apex; '*' for a wildcard"
+                                : "lower-case letters, digits and '-'") + ")");
                     }
                     if (array == null) array = holder.putArray(segment);
                     array.addObject().put("name", name);
@@ -215,6 +297,14 @@ public final class ConfigTree {
             }
         }
         throw new IllegalStateException("unreachable");
+    }
+
+    /** For a path that makes no sense: the longest existing name, else one step, so the error names the bad step. */
+    private static int fallbackSpan(NamedList list, String[] segments, int from, ArrayNode existing) {
+        if (list.dottedNames() && existing != null) {
+            for (int k = segments.length - from; k > 1; k--) if (indexOfName(existing, join(segments, from, from + k)) >= 0) return k;
+        }
+        return 1;
     }
 
     private static int indexOfName(ArrayNode array, String name) {

@@ -67,7 +67,12 @@ public final class ConfigValidator {
         Set<String> sites = checkSites(c.sites());
         checkNodes(c.nodes(), sites);
         checkUsers(c.users());
+        if (errors.isEmpty()) {
+            // components' rules may rely on the shape checked above (sites and nodes exist and are named)
+            for (ConfigRule rule : ConfigRule.installed()) rule.check(c, this::error);
+        }
     }
+
 
     private void checkCluster(ClusterSettings s) {
         name("cluster.name", s.name());
@@ -131,6 +136,7 @@ public final class ConfigValidator {
                 }
             }
             address(path + ".admin_address", node.adminAddress(), false);
+            address(path + ".public_address", node.publicAddress(), false);
             if (node.roles().isEmpty()) {
                 error(path + ".roles", "missing: give [services] or [witness]");
             } else if (node.roles().size() > 1) {

@@ -22,7 +22,7 @@ class H2NodeStoreTest {
     private static ConfigVersion version(long n, String comment) {
         ClusterConfig config = new ClusterConfig(1, new ClusterSettings("c" + n, null, null, null, null),
                 List.of(new Site("site-a", null)),
-                List.of(new Node("a1", "site-a", "127.0.0.1", null, Set.of(Role.SERVICES))),
+                List.of(new Node("a1", "site-a", "127.0.0.1", null, null, Set.of(Role.SERVICES))),
                 null, null, null, null, null);
         return new ConfigVersion(n, config, "alice", "10.0.0.9", Instant.parse("2026-01-02T03:04:05Z"), comment);
     }

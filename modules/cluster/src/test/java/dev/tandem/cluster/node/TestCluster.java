@@ -37,7 +37,7 @@ final class TestCluster implements AutoCloseable {
         List<Node> members = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
             sites.add(new Site("site-" + i, null));
-            members.add(new Node(name(i), "site-" + i, "127.0." + (100 + i) + ".1", null,
+            members.add(new Node(name(i), "site-" + i, "127.0." + (100 + i) + ".1", null, null,
                     Set.of(i == size && size > 2 ? Role.WITNESS : Role.SERVICES)));
         }
         this.config = new ClusterConfig(1, new ClusterSettings("test", freePort(), null, null,

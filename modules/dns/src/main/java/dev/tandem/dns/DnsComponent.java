@@ -1,0 +1,239 @@
+package dev.tandem.dns;
+
+import dev.tandem.cluster.ConfigVersion;
+import dev.tandem.component.Component;
+import dev.tandem.component.ComponentContext;
+import dev.tandem.component.ShellCommand;
+import dev.tandem.config.ClusterConfig;
+import dev.tandem.config.DnsConfig;
+import dev.tandem.config.DnsPool;
+import dev.tandem.config.DnsZone;
+import dev.tandem.dns.health.HealthChecker;
+import dev.tandem.dns.health.PoolAnswers;
+import dev.tandem.dns.server.DnsServer;
+import dev.tandem.dns.server.QueryHandler;
+import dev.tandem.dns.server.ServedZone;
+import dev.tandem.dns.server.ServingState;
+import dev.tandem.dns.shell.DnsShellCommands;
+import dev.tandem.dns.update.DynamicUpdates;
+import dev.tandem.dns.xfr.Notifier;
+import dev.tandem.dns.xfr.ZoneTransfers;
+import dev.tandem.dns.zone.ZoneBuilder;
+import dev.tandem.dns.zone.ZoneSnapshot;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.TSIG;
+
+/**
+ * The authoritative DNS server as a reconciler: each config version and each change in the pools'
+ * health becomes a new {@link ServingState}, swapped in whole; queries only ever read it.
+ */
+public final class DnsComponent implements Component {
+    private static final Logger LOG = LoggerFactory.getLogger(DnsComponent.class);
+    private static final int UDP_WORKERS = 2;
+
+    private volatile ServingState state = ServingState.EMPTY;
+    private volatile ClusterConfig config;
+    private volatile Map<String, List<InetAddress>> poolAnswers = Map.of();
+    private final Map<String, ZoneSnapshot> transferForms = new HashMap<>();
+    private ComponentContext context;
+    private ZoneSerials serials;
+    private HealthChecker health;
+    private Notifier notifier;
+    private DynamicUpdates updates;
+    private QueryHandler handler;
+    private DnsServer server;
+    private ExecutorService poolWatcher;
+    private final AtomicBoolean poolCheckPending = new AtomicBoolean();
+
+    @Override
+    public String name() {
+        return "dns";
+    }
+
+    @Override
+    public void start(ComponentContext context) {
+        this.context = context;
+        serials = new ZoneSerials(context.store());
+        health = new HealthChecker(context.cluster().observed(), 2);
+        notifier = new Notifier();
+        updates = new DynamicUpdates(context.cluster());
+        handler = new QueryHandler(() -> state, new ZoneTransfers(new TransferForms()), updates);
+        poolWatcher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "dns-pools");
+            t.setDaemon(true);
+            return t;
+        });
+        context.cluster().observed().addListener(() -> {
+            if (poolCheckPending.compareAndSet(false, true)) poolWatcher.execute(this::onHealthChange);
+        });
+    }
+
+    @Override
+    public void apply(ConfigVersion version) {
+        ClusterConfig next = version.config();
+        DnsConfig dns = next.dns();
+        health.reconcile(dns.pools());
+        Map<String, Long> before = servedSerials();
+        synchronized (this) {
+            config = next;
+            poolAnswers = computePoolAnswers(next);
+            for (DnsZone zone : dns.zones()) {
+                long serial = serials.serial(zone, next, version.version());
+                ZoneSnapshot form = transferForms.get(zone.name());
+                if (form == null || form.serial() != serial) transferForms.put(zone.name(), transferForm(zone, serial, next));
+            }
+            transferForms.keySet().retainAll(dns.zones().stream().map(DnsZone::name).toList());
+            rebuild();
+        }
+        bind(next);
+        for (ServedZone zone : state.zones().values()) {
+            Long old = before.get(zone.config().name());
+            if (old == null || old != zone.snapshot().serial()) {
+                for (String target : zone.config().alsoNotify()) notifier.notify(listenAddress().getAddress(), target, zone.snapshot().soa());
+            }
+        }
+    }
+
+    private Map<String, Long> servedSerials() {
+        Map<String, Long> out = new HashMap<>();
+        state.zones().values().forEach(z -> out.put(z.config().name(), z.snapshot().serial()));
+        return out;
+    }
+
+    private void onHealthChange() {
+        poolCheckPending.set(false);
+        synchronized (this) {
+            if (config == null) return;
+            Map<String, List<InetAddress>> next = computePoolAnswers(config);
+            if (next.equals(poolAnswers)) return;
+            next.forEach((pool, addresses) -> {
+                if (!addresses.equals(poolAnswers.get(pool))) LOG.info("pool {} now answers {}", pool, addresses);
+            });
+            poolAnswers = next;
+            rebuild();
+        }
+    }
+
+    private Map<String, List<InetAddress>> computePoolAnswers(ClusterConfig config) {
+        var observations = context.cluster().observed().all();
+        Map<String, List<InetAddress>> out = new HashMap<>();
+        for (DnsPool pool : config.dns().pools()) out.put(pool.name(), PoolAnswers.answer(pool, PoolAnswers.views(pool, observations)));
+        return out;
+    }
+
+    /** Builds the serving state from the current config, serials and pool answers, and swaps it in. */
+    private void rebuild() {
+        DnsConfig dns = config.dns();
+        Map<String, DnsPool> pools = new HashMap<>();
+        dns.pools().forEach(p -> pools.put(p.name(), p));
+        Map<Name, ServedZone> zones = new HashMap<>();
+        for (DnsZone zone : dns.zones()) {
+            try {
+                ZoneSnapshot snapshot = ZoneBuilder.build(zone, transferForms.get(zone.name()).serial(), pools,
+                        pool -> poolAnswers.getOrDefault(pool, List.of()));
+                zones.put(snapshot.origin(), new ServedZone(snapshot, zone));
+            } catch (Exception e) {
+                LOG.error("zone {} could not be built; it is not served", zone.name(), e);
+            }
+        }
+        Map<Name, TSIG> keys = new HashMap<>();
+        for (DnsConfig.TsigKey key : dns.tsigKeys()) {
+            try {
+                keys.put(Name.fromString(key.name() + "."), DnsConfigRule.tsig(key));
+            } catch (Exception e) {
+                LOG.error("TSIG key {} could not be loaded", key.name(), e);
+            }
+        }
+        state = new ServingState(zones, keys);
+    }
+
+    private static ZoneSnapshot transferForm(DnsZone zone, long serial, ClusterConfig config) {
+        Map<String, DnsPool> pools = new HashMap<>();
+        config.dns().pools().forEach(p -> pools.put(p.name(), p));
+        try {
+            return ZoneBuilder.build(zone, serial, pools, pool -> PoolAnswers.preferredTier(pools.get(pool)));
+        } catch (Exception e) {
+            throw new IllegalStateException("zone " + zone.name() + " does not build", e);
+        }
+    }
+
+    private InetSocketAddress listenAddress() {
+        return new InetSocketAddress(context.self().effectivePublicAddress(), config.dns().port());
+    }
+
+    /** Listens on this node's public address and the configured port; moves if either changed. */
+    private void bind(ClusterConfig config) {
+        InetSocketAddress wanted = listenAddress();
+        if (server != null && server.address().equals(wanted)) return;
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+        try {
+            server = new DnsServer(wanted, UDP_WORKERS, handler);
+            LOG.info("DNS listening on {} (UDP and TCP), {} zone(s)", wanted, config.dns().zones().size());
+        } catch (Exception e) {
+            LOG.error("DNS cannot listen on {}: {}; it will try again with the next config version", wanted, e.toString());
+        }
+    }
+
+    /** For the shell: what is served now. */
+    public ServingState state() {
+        return state;
+    }
+
+    public Optional<ClusterConfig> config() {
+        return Optional.ofNullable(config);
+    }
+
+    public Map<String, dev.tandem.cluster.NodeObservations> observations() {
+        return context.cluster().observed().all();
+    }
+
+    public Optional<InetSocketAddress> listening() {
+        DnsServer s = server;
+        return s == null ? Optional.empty() : Optional.of(s.address());
+    }
+
+    @Override
+    public List<ShellCommand> shellCommands() {
+        return DnsShellCommands.of(this);
+    }
+
+    @Override
+    public void stop() {
+        if (server != null) server.close();
+        if (health != null) health.close();
+        if (notifier != null) notifier.close();
+        if (updates != null) updates.close();
+        if (poolWatcher != null) poolWatcher.shutdownNow();
+    }
+
+    /** Zone transfers carry the configured form, now or at an older serial still in the version history. */
+    private final class TransferForms implements ZoneTransfers.Source {
+        @Override
+        public ZoneSnapshot current(ServedZone zone) {
+            synchronized (DnsComponent.this) {
+                ZoneSnapshot form = transferForms.get(zone.config().name());
+                return form != null ? form : zone.snapshot();
+            }
+        }
+
+        @Override
+        public Optional<ZoneSnapshot> at(ServedZone zone, long serial) {
+            return context.store().version(serial)
+                    .flatMap(v -> v.config().dns().zone(zone.config().name()).map(z -> transferForm(z, serial, v.config())));
+        }
+    }
+}
