@@ -40,7 +40,8 @@ import org.xbill.DNS.TSIG;
  */
 public final class DnsComponent implements Component {
     private static final Logger LOG = LoggerFactory.getLogger(DnsComponent.class);
-    private static final int UDP_WORKERS = 2;
+    /** Blocking workers, a few per core: while one waits in a system call, another answers. */
+    private static final int UDP_WORKERS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
     private volatile ServingState state = ServingState.EMPTY;
     private volatile ClusterConfig config;

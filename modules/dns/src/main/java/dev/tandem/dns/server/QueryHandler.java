@@ -45,6 +45,10 @@ public final class QueryHandler {
     private final Transfers transfers;
     private final Updates updates;
     private final RateLimitedLog errors = new RateLimitedLog(LOG);
+    /** The answer cache of the state it was made for; a new state starts a new one. */
+    private volatile CacheFor cache = new CacheFor(null, new AnswerCache());
+
+    private record CacheFor(ServingState state, AnswerCache cache) {}
 
     public QueryHandler(Supplier<ServingState> state, Transfers transfers, Updates updates) {
         this.state = state;
@@ -59,6 +63,17 @@ public final class QueryHandler {
     public void handle(byte[] request, InetAddress client, boolean tcp, Consumer<byte[]> reply) {
         if (request.length < Header.LENGTH) return; // not even a header: nothing to answer to
         if ((request[2] & 0x80) != 0) return; // a response: never answer one (no reflection loops)
+        ServingState now = state.get();
+        AnswerCache answers = cacheFor(now);
+        int[] questionEnd = new int[1];
+        AnswerCache.Key key = AnswerCache.key(request, tcp, questionEnd);
+        if (key != null) {
+            byte[] hit = answers.reply(key, request, questionEnd[0]);
+            if (hit != null) {
+                reply.accept(hit);
+                return;
+            }
+        }
         Message query;
         try {
             query = new Message(request);
@@ -67,15 +82,26 @@ public final class QueryHandler {
             return;
         }
         try {
-            dispatch(query, request, client, tcp, reply);
+            dispatch(now, query, request, client, tcp, reply, bytes -> {
+                if (key != null) answers.put(key, bytes);
+            });
         } catch (RuntimeException e) {
             errors.warn("failed to answer a request from " + client.getHostAddress(), e);
             reply.accept(Responses.headerOnly(request, Rcode.SERVFAIL));
         }
     }
 
-    private void dispatch(Message query, byte[] wire, InetAddress client, boolean tcp, Consumer<byte[]> reply) {
-        ServingState now = state.get();
+    private AnswerCache cacheFor(ServingState now) {
+        CacheFor current = cache;
+        if (current.state() == now) return current.cache();
+        CacheFor fresh = new CacheFor(now, new AnswerCache());
+        cache = fresh;
+        return fresh.cache();
+    }
+
+    /** @param cacheable receives a plain, unsigned answer, which the cache may keep for the same question */
+    private void dispatch(ServingState now, Message query, byte[] wire, InetAddress client, boolean tcp, Consumer<byte[]> reply,
+            Consumer<byte[]> cacheable) {
         int opcode = query.getHeader().getOpcode();
         if (opcode != Opcode.QUERY && opcode != Opcode.UPDATE && opcode != Opcode.NOTIFY) {
             reply.accept(toWire(Responses.error(query, Rcode.NOTIMP), query, tcp));
@@ -128,7 +154,9 @@ public final class QueryHandler {
         } else if (qtype == Type.AXFR || qtype == Type.IXFR) {
             transfers.serve(query, zone, signature, client, tcp, reply);
         } else {
-            reply.accept(signed(answer(query, zone), signature, query, tcp));
+            byte[] bytes = signed(answer(query, zone), signature, query, tcp);
+            if (signature == null) cacheable.accept(bytes);
+            reply.accept(bytes);
         }
     }
 
