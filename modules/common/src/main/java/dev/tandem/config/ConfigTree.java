@@ -204,19 +204,24 @@ public final class ConfigTree {
     }
 
     /**
-     * How many steps from {@code from} an entry's name takes: one, unless the list allows dotted names;
-     * then an existing entry's name is preferred, longest first, else the shortest name after which the
-     * path goes on validly. Zero if no reading makes sense.
+     * How many steps from {@code from} an entry's name takes: one, unless the list allows dotted names.
+     * Then, in turn: the longest existing name after which the path goes on validly; the shortest name
+     * after which it does; the longest existing name (so that an error names the bad step after it);
+     * the whole rest (a new entry). Zero only for a plain list whose entry is followed by nonsense.
      */
     private static int nameSpan(NamedList list, String[] segments, int from, ArrayNode existing) {
-        int max = list.dottedNames() ? segments.length - from : Math.min(1, segments.length - from);
+        int max = segments.length - from;
+        if (!list.dottedNames()) return validPath(list.element(), segments, from + 1) ? 1 : 0;
         if (existing != null) {
             for (int k = max; k >= 1; k--) {
                 if (indexOfName(existing, join(segments, from, from + k)) >= 0 && validPath(list.element(), segments, from + k)) return k;
             }
         }
-        for (int k = 1; k <= max; k++) if (validPath(list.element(), segments, from + k)) return k;
-        return 0;
+        for (int k = 1; k < max; k++) if (validPath(list.element(), segments, from + k)) return k;
+        if (existing != null) {
+            for (int k = max - 1; k >= 1; k--) if (indexOfName(existing, join(segments, from, from + k)) >= 0) return k;
+        }
+        return max;
     }
 
     private static String join(String[] segments, int from, int to) {
@@ -257,7 +262,7 @@ public final class ConfigTree {
                 if (last) return new Located(holder, segment, -1, child);
                 ArrayNode array = holder.get(segment) instanceof ArrayNode a ? a : null;
                 int span = nameSpan(list, segments, i + 1, array);
-                if (span == 0) span = fallbackSpan(list, segments, i + 1, array);
+                if (span == 0) span = 1; // a plain list: the error names the step after the entry
                 String name = join(segments, i + 1, i + 1 + span);
                 i += span;
                 String entry = here + "." + name;
@@ -297,14 +302,6 @@ public final class ConfigTree {
             }
         }
         throw new IllegalStateException("unreachable");
-    }
-
-    /** For a path that makes no sense: the longest existing name, else one step, so the error names the bad step. */
-    private static int fallbackSpan(NamedList list, String[] segments, int from, ArrayNode existing) {
-        if (list.dottedNames() && existing != null) {
-            for (int k = segments.length - from; k > 1; k--) if (indexOfName(existing, join(segments, from, from + k)) >= 0) return k;
-        }
-        return 1;
     }
 
     private static int indexOfName(ArrayNode array, String name) {
