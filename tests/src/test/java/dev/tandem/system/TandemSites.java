@@ -26,6 +26,7 @@ final class TandemSites implements AutoCloseable {
     private final Path work;
     private final Map<String, String> siteOfNode = new LinkedHashMap<>();
     private final List<Process> processes = new ArrayList<>();
+    private final Map<String, Process> running = new LinkedHashMap<>();
 
     /** @param nodes node name → site name; the last node is a witness */
     TandemSites(Hosts lab, Path work, Map<String, String> nodes) throws IOException {
@@ -84,9 +85,29 @@ final class TandemSites implements AutoCloseable {
     }
 
     void start(String node) throws IOException {
-        processes.add(lab.start(siteOfNode.get(node),
+        Process process = lab.start(siteOfNode.get(node),
                 List.of(ROOT.resolve("tandem").toString(), "run", "--config", nodeYaml(node).toString()),
-                log(node), ENV));
+                log(node), ENV);
+        processes.add(process);
+        running.put(node, process);
+    }
+
+    /** Kills the node hard (SIGKILL to its PID only), as a crash would; {@link #start} brings it back. */
+    void kill(String node) {
+        Process process = running.remove(node);
+        if (process != null) lab.kill(process);
+    }
+
+    /**
+     * The command line that runs {@code dev.tandem.appliance.Tandem ARGS} from the built appliance
+     * (its jar and lib/), as {@code ./tandem} does, for commands the script does not wrap (e.g. backend).
+     */
+    static List<String> applianceCommand(String... args) {
+        Path app = ROOT.resolve("appliance/target");
+        List<String> command = new ArrayList<>(List.of("java", "-Xmx32m", "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+                "-cp", app.resolve("lib") + "/*:" + app.resolve("tandem-appliance.jar"), "dev.tandem.appliance.Tandem"));
+        command.addAll(List.of(args));
+        return command;
     }
 
     void startAll() throws IOException {

@@ -13,6 +13,7 @@ import dev.tandem.dns.xfr.Notifier;
 import dev.tandem.dns.zone.RecordText;
 import dev.tandem.dns.zone.ZoneBuilder;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -136,7 +137,7 @@ public final class DnsConfigRule implements ConfigRule {
             }
         }
         boolean apexNs = false;
-        Set<String> owners = new HashSet<>();
+        Map<Name, String> owners = new HashMap<>();
         for (int r = 0; r < zone.records().size(); r++) {
             DnsRecordSet set = zone.records().get(r);
             String at = path + ".records[" + r + "]";
@@ -144,13 +145,18 @@ public final class DnsConfigRule implements ConfigRule {
                 errors.add(at + ".name", "missing");
                 continue;
             }
-            if (!owners.add(set.name())) errors.add(at + ".name", "duplicate name \"" + set.name() + "\": give each name one entry");
             Name owner;
             try {
                 owner = RecordText.owner(set.name(), origin);
             } catch (Exception e) {
                 errors.add(at + ".name", "\"" + set.name() + "\" is not a DNS name: " + e.getMessage());
                 continue;
+            }
+            // compared as DNS names: "mail", "MAIL" and "mail.<zone>." are one owner
+            String first = owners.putIfAbsent(owner, set.name());
+            if (first != null) {
+                errors.add(at + ".name", "duplicate name \"" + set.name() + "\"" + (first.equals(set.name()) ? "" : " (the same as \"" + first + "\")")
+                        + ": give each name one entry");
             }
             if (owner.equals(origin)) apexNs = !set.ns().isEmpty();
             Map<String, List<String>> byType = set.byType();

@@ -5,7 +5,6 @@ import dev.tandem.config.DnsPool;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,15 +58,12 @@ public final class PoolAnswers {
         };
     }
 
-    /** What a pool answers with no health information: its best tier. This is what zone transfers carry. */
+    /**
+     * What a pool answers with no health information: its best tier, standbys (weight 0) left out as
+     * {@link #answer} leaves them out. This is what zone transfers carry.
+     */
     public static List<InetAddress> preferredTier(DnsPool pool) {
-        return pool.members().stream()
-                .min(Comparator.comparingInt(DnsPool.Member::priority))
-                .map(best -> addresses(pool.members().stream()
-                        .filter(m -> m.priority().equals(best.priority()))
-                        .map(m -> new MemberView(m, true, Map.of()))
-                        .toList()))
-                .orElse(List.of());
+        return answer(pool, pool.members().stream().map(m -> new MemberView(m, true, Map.of())).toList());
     }
 
     private static List<InetAddress> addresses(List<MemberView> views) {

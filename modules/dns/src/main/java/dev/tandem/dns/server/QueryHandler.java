@@ -81,6 +81,11 @@ public final class QueryHandler {
             reply.accept(Responses.headerOnly(request, Rcode.FORMERR));
             return;
         }
+        if (!parsedWhole(query)) {
+            // with TC set, dnsjava keeps whatever parsed and drops the rest: a request not read whole is malformed
+            reply.accept(Responses.headerOnly(request, Rcode.FORMERR));
+            return;
+        }
         try {
             dispatch(now, query, request, client, tcp, reply, bytes -> {
                 if (key != null) answers.put(key, bytes);
@@ -215,6 +220,13 @@ public final class QueryHandler {
         OPTRecord opt = query.getOPT();
         if (opt == null) return 512;
         return Math.max(512, Math.min(opt.getPayloadSize(), Responses.MAX_UDP_PAYLOAD));
+    }
+
+    private static boolean parsedWhole(Message m) {
+        for (int section = Section.QUESTION; section <= Section.ADDITIONAL; section++) {
+            if (m.getSection(section).size() != m.getHeader().getCount(section)) return false;
+        }
+        return true;
     }
 
     private static int count(Message m, int type) {

@@ -1,5 +1,6 @@
 package dev.tandem.dns.server;
 
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
@@ -25,7 +26,12 @@ public final class Responses {
         if (in.getFlag(Flags.CD)) out.setFlag(Flags.CD);
         Record question = query.getQuestion();
         if (question != null) reply.addRecord(question, Section.QUESTION);
-        if (query.getOPT() != null) reply.addRecord(new OPTRecord(MAX_UDP_PAYLOAD, 0, 0), Section.ADDITIONAL);
+        OPTRecord opt = query.getOPT();
+        if (opt != null) {
+            // the DO bit is echoed (RFC 3225 3); we sign nothing, so it changes nothing else
+            int flags = opt.getFlags() & ExtendedFlags.DO;
+            reply.addRecord(new OPTRecord(MAX_UDP_PAYLOAD, 0, 0, flags), Section.ADDITIONAL);
+        }
         return reply;
     }
 

@@ -6,6 +6,7 @@ import dev.tandem.dns.server.ServedZone;
 import dev.tandem.dns.server.Signature;
 import dev.tandem.dns.zone.ZoneSnapshot;
 import java.net.InetAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -117,16 +118,27 @@ public final class ZoneTransfers implements QueryHandler.Transfers {
 
     /** IXFR body (RFC 1995 4): new SOA, then old SOA + deletions, new SOA + additions, then new SOA. */
     private static List<Record> incremental(ZoneSnapshot old, ZoneSnapshot now) {
-        Set<Record> before = new HashSet<>(old.records());
-        Set<Record> after = new HashSet<>(now.records());
+        Set<ByteBuffer> before = withTtl(old.records());
+        Set<ByteBuffer> after = withTtl(now.records());
         List<Record> out = new ArrayList<>();
         out.add(now.soa());
         out.add(old.soa());
-        for (Record r : old.records()) if (r.getType() != Type.SOA && !after.contains(r)) out.add(r);
+        for (Record r : old.records()) if (r.getType() != Type.SOA && !after.contains(withTtl(r))) out.add(r);
         out.add(now.soa());
-        for (Record r : now.records()) if (r.getType() != Type.SOA && !before.contains(r)) out.add(r);
+        for (Record r : now.records()) if (r.getType() != Type.SOA && !before.contains(withTtl(r))) out.add(r);
         out.add(now.soa());
         return out;
+    }
+
+    /** Records compared with their TTL (Record.equals leaves it out): a new TTL is a change the secondary must get. */
+    private static Set<ByteBuffer> withTtl(List<Record> records) {
+        Set<ByteBuffer> out = new HashSet<>();
+        for (Record r : records) out.add(withTtl(r));
+        return out;
+    }
+
+    private static ByteBuffer withTtl(Record r) {
+        return ByteBuffer.wrap(r.toWireCanonical());
     }
 
     private static void stream(Message query, Signature signature, List<Record> records, Consumer<byte[]> reply) {

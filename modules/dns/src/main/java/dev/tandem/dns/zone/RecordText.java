@@ -30,8 +30,11 @@ public final class RecordText {
     /** The form the config stores a record's data in (names absolute): the inverse of {@link #parse}. */
     public static String format(Record record) {
         if (record.getType() == Type.TXT) {
+            // getStrings() escapes quotes, backslashes and bytes outside printable ASCII: only a string
+            // with no escape in it reads back as written; any other goes quoted, in zone-file form
             var strings = ((org.xbill.DNS.TXTRecord) record).getStrings();
-            if (strings.size() == 1 && !strings.get(0).startsWith("\"")) return strings.get(0);
+            String only = strings.size() == 1 ? strings.get(0) : null;
+            if (only != null && !only.startsWith("\"") && only.indexOf('\\') < 0) return only;
         }
         return record.rdataToString();
     }

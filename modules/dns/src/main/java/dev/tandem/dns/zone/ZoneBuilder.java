@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -15,6 +16,7 @@ import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.TextParseException;
@@ -32,8 +34,10 @@ public final class ZoneBuilder {
         Name origin = origin(zone.name());
         long ttl = zone.ttl().toSeconds();
         List<Record> records = new ArrayList<>();
+        List<Name> poolOwners = new ArrayList<>();
         for (DnsRecordSet set : zone.records()) {
             Name owner = RecordText.owner(set.name(), origin);
+            if (set.pool() != null) poolOwners.add(owner);
             long setTtl = set.ttl() == null ? ttl : set.ttl().toSeconds();
             for (Map.Entry<String, List<String>> byType : set.byType().entrySet()) {
                 for (String text : byType.getValue()) {
@@ -51,7 +55,10 @@ public final class ZoneBuilder {
         }
         SOARecord soa = soa(zone, origin, serial, records);
         records.add(soa);
-        return new ZoneSnapshot(origin, soa, ZoneSnapshot.index(records));
+        Map<Name, Map<Integer, RRset>> nodes = ZoneSnapshot.index(records);
+        // a pool's name exists even while the pool answers nothing (when_all_down: none): NODATA, not NXDOMAIN
+        for (Name owner : poolOwners) nodes.putIfAbsent(owner, new HashMap<>());
+        return new ZoneSnapshot(origin, soa, nodes);
     }
 
     public static Name origin(String zoneName) throws TextParseException {

@@ -90,8 +90,10 @@ public final class ZoneSnapshot {
     public Answer lookup(Name qname, int qtype) {
         Answer.Builder out = new Answer.Builder();
         Name name = qname;
+        Set<Name> visited = new HashSet<>();
         for (int hops = 0; hops <= MAX_CNAME_CHAIN; hops++) {
-            Name cut = delegation(name);
+            if (!visited.add(name)) return out.build(Answer.Kind.ANSWER); // a CNAME loop: each record once
+            Name cut = delegation(name, qtype);
             if (cut != null) {
                 referral(cut, out);
                 return out.build(hops > 0 ? Answer.Kind.ANSWER : Answer.Kind.REFERRAL);
@@ -110,7 +112,7 @@ public final class ZoneSnapshot {
                 out.authority(negativeSoa());
                 return out.build(hops > 0 ? Answer.Kind.ANSWER : Answer.Kind.NODATA);
             }
-            if (qtype == Type.ANY) {
+            if (qtype == Type.ANY && !node.isEmpty()) {
                 for (RRset set : node.values()) out.answer(set, owner);
                 return out.build(Answer.Kind.ANSWER);
             }
@@ -132,10 +134,14 @@ public final class ZoneSnapshot {
         return out.build(Answer.Kind.ANSWER); // a loop or a long chain: what we have so far
     }
 
-    /** The highest zone cut strictly below the apex at or above {@code name}, or null. */
-    private Name delegation(Name name) {
+    /**
+     * The highest zone cut strictly below the apex at or above {@code name}, or null. DS at a cut
+     * belongs to the parent, this zone (RFC 4035 3.1.4.1), so it is not referred.
+     */
+    private Name delegation(Name name, int qtype) {
         int labels = name.labels();
         for (int keep = origin.labels() + 1; keep <= labels; keep++) {
+            if (keep == labels && qtype == Type.DS) return null;
             Name candidate = keep == labels ? name : new Name(name, labels - keep);
             Map<Integer, RRset> node = nodes.get(candidate);
             if (node != null && node.containsKey(Type.NS)) return candidate;
