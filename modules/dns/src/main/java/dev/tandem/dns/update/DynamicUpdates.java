@@ -76,6 +76,10 @@ public final class DynamicUpdates implements QueryHandler.Updates, AutoCloseable
     public void handle(Message update, ServedZone zone, Signature signature, InetAddress client, Consumer<byte[]> reply) {
         String who = client.getHostAddress() + (signature == null ? " (unsigned)" : " (key " + signature.keyName() + ")");
         String zoneName = zone.config().name();
+        if (update.getQuestion().getType() != Type.SOA) {
+            reply.accept(wire(Responses.error(update, Rcode.FORMERR), signature)); // RFC 2136 3.1.1: the zone section names an SOA
+            return;
+        }
         if (signature == null || zone.config().updateKeys().stream().noneMatch(k -> matches(k, signature.keyName()))) {
             LOG.info("refused an update of {} from {}: {}", zoneName, who, signature == null
                     ? "updates must be signed with one of the zone's update keys" : "that key may not update this zone");

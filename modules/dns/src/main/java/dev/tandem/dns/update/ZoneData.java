@@ -67,7 +67,8 @@ final class ZoneData {
     void add(Record r) {
         Map<Integer, Set<Record>> node = nodes.computeIfAbsent(r.getName(), k -> new LinkedHashMap<>());
         boolean hasCname = !node.getOrDefault(Type.CNAME, Set.of()).isEmpty();
-        boolean hasOther = node.entrySet().stream().anyMatch(e -> e.getKey() != Type.CNAME && !e.getValue().isEmpty());
+        boolean hasOther = node.entrySet().stream().anyMatch(e -> e.getKey() != Type.CNAME && !e.getValue().isEmpty())
+                || (original.containsKey(r.getName()) && original.get(r.getName()).pool() != null); // a pool's A/AAAA
         if (r.getType() == Type.CNAME && hasOther) return; // CNAME and other data: the add is ignored
         if (r.getType() != Type.CNAME && hasCname) return;
         if (r.getType() == Type.CNAME) node.remove(Type.CNAME); // a CNAME replaces the one there
