@@ -216,7 +216,8 @@ public final class QueryHandler {
         return reply.toWire(tcp ? Message.MAXLENGTH : udpLimit(query));
     }
 
-    static int udpLimit(Message query) {
+    /** How big a UDP reply to this query may be: 512 without EDNS, else its payload size within 512..1232. */
+    public static int udpLimit(Message query) {
         OPTRecord opt = query.getOPT();
         if (opt == null) return 512;
         return Math.max(512, Math.min(opt.getPayloadSize(), Responses.MAX_UDP_PAYLOAD));

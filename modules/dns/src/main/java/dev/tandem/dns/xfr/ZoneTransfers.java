@@ -166,6 +166,6 @@ public final class ZoneTransfers implements QueryHandler.Transfers {
     }
 
     private static byte[] wire(Message m, boolean tcp, Message query) {
-        return m.toWire(tcp ? Message.MAXLENGTH : 512);
+        return m.toWire(tcp ? Message.MAXLENGTH : QueryHandler.udpLimit(query));
     }
 }

@@ -90,9 +90,12 @@ public final class ZoneSnapshot {
     public Answer lookup(Name qname, int qtype) {
         Answer.Builder out = new Answer.Builder();
         Name name = qname;
-        Set<Name> visited = new HashSet<>();
+        Set<Name> visited = null; // made only when a CNAME is followed: most lookups follow none
         for (int hops = 0; hops <= MAX_CNAME_CHAIN; hops++) {
-            if (!visited.add(name)) return out.build(Answer.Kind.ANSWER); // a CNAME loop: each record once
+            if (hops > 0) {
+                if (visited == null) visited = new HashSet<>(List.of(qname));
+                if (!visited.add(name)) return out.build(Answer.Kind.ANSWER); // a CNAME loop: each record once
+            }
             Name cut = delegation(name, qtype);
             if (cut != null) {
                 referral(cut, out);
