@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,14 @@ public final class DnsComponent implements Component {
             return t;
         });
         context.cluster().observed().addListener(() -> {
-            if (poolCheckPending.compareAndSet(false, true)) poolWatcher.execute(this::onHealthChange);
+            // called on the cluster's thread, also after this component stopped: hand off, never throw
+            if (!poolWatcher.isShutdown() && poolCheckPending.compareAndSet(false, true)) {
+                try {
+                    poolWatcher.execute(this::onHealthChange);
+                } catch (RejectedExecutionException e) {
+                    poolCheckPending.set(false);
+                }
+            }
         });
     }
 

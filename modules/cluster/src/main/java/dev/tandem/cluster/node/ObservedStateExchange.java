@@ -65,7 +65,18 @@ final class ObservedStateExchange implements ObservedState {
 
     private void remember(Announcement a) {
         known.put(a.node(), new NodeObservations(a.node(), a.values(), a.publishedAt(), false));
-        listeners.forEach(Runnable::run);
+        notifyListeners();
+    }
+
+    /** One listener's failure must not keep the others from hearing of the change. */
+    private void notifyListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                LOG.warn("an observed-state listener failed", e);
+            }
+        }
     }
 
     void viewChanged(Set<String> members) {
