@@ -1,11 +1,11 @@
 package dev.tandem.dns.xfr;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
@@ -92,13 +91,13 @@ public final class Notifier implements AutoCloseable {
             for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
                 socket.send(new DatagramPacket(wire, wire.length, to));
                 if (acknowledged(socket, id)) {
-                    LOG.info("NOTIFY {} serial {} to {}: acknowledged", zone(soa), soa.getSerial(), to);
+                    LOG.info("NOTIFY {} serial {} to {}: acknowledged", soa.getName(), soa.getSerial(), to);
                     return;
                 }
             }
-            LOG.warn("NOTIFY {} serial {} to {}: no answer after {} tries", zone(soa), soa.getSerial(), to, ATTEMPTS);
+            LOG.warn("NOTIFY {} serial {} to {}: no answer after {} tries", soa.getName(), soa.getSerial(), to, ATTEMPTS);
         } catch (IOException e) {
-            LOG.warn("NOTIFY {} to {} failed: {}", zone(soa), to, e.getMessage());
+            LOG.warn("NOTIFY {} to {} failed: {}", soa.getName(), to, e.getMessage());
         }
     }
 
@@ -117,10 +116,6 @@ public final class Notifier implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private static Name zone(SOARecord soa) {
-        return soa.getName();
     }
 
     @Override
