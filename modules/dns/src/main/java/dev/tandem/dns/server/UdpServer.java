@@ -61,8 +61,15 @@ final class UdpServer implements AutoCloseable {
                 handler.handle(request, client.getAddress(), false, reply -> send(channel, reply, client));
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException | RuntimeException e) {
+            } catch (StackOverflowError | IOException | RuntimeException e) {
+                // a worker outlives any one packet; only a JVM in trouble (out of memory) ends it
                 errors.warn("DNS UDP worker: " + e, null);
+            } catch (Error e) {
+                if (e instanceof VirtualMachineError) {
+                    LOG.error("DNS UDP worker {} ends", Thread.currentThread().getName(), e);
+                    throw e;
+                }
+                errors.warn("DNS UDP worker: " + e, e);
             }
         }
     }
