@@ -19,7 +19,9 @@ import dev.tandem.dns.update.DynamicUpdates;
 import dev.tandem.dns.xfr.Notifier;
 import dev.tandem.dns.xfr.ZoneTransfers;
 import dev.tandem.dns.zone.ZoneBuilder;
+import dev.tandem.dns.zone.ZoneBuilder.ParsedZone;
 import dev.tandem.dns.zone.ZoneSnapshot;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -48,6 +50,8 @@ public final class DnsComponent implements Component {
     private volatile ClusterConfig config;
     private volatile Map<String, List<InetAddress>> poolAnswers = Map.of();
     private final Map<String, ZoneSnapshot> transferForms = new HashMap<>();
+    private Map<String, ParsedZone> parsed = Map.of();
+    private Map<Name, TSIG> keys = Map.of();
     private ComponentContext context;
     private ZoneSerials serials;
     private HealthChecker health;
@@ -97,12 +101,23 @@ public final class DnsComponent implements Component {
         synchronized (this) {
             config = next;
             poolAnswers = computePoolAnswers(next);
+            Map<String, DnsPool> pools = pools(next);
+            Map<String, ParsedZone> nextParsed = new HashMap<>();
             for (DnsZone zone : dns.zones()) {
-                long serial = serials.serial(zone, next, version.version());
-                ZoneSnapshot form = transferForms.get(zone.name());
-                if (form == null || form.serial() != serial) transferForms.put(zone.name(), transferForm(zone, serial, next));
+                try {
+                    ParsedZone known = parsed.get(zone.name());
+                    ParsedZone current = known != null && known.config().equals(zone) ? known : ZoneBuilder.parse(zone);
+                    long serial = serials.serial(zone, next, version.version());
+                    ZoneSnapshot form = transferForms.get(zone.name());
+                    if (form == null || form.serial() != serial) transferForms.put(zone.name(), transferForm(current, serial, pools));
+                    nextParsed.put(zone.name(), current);
+                } catch (Exception e) {
+                    LOG.error("zone {} could not be built; it is not served", zone.name(), e);
+                }
             }
-            transferForms.keySet().retainAll(dns.zones().stream().map(DnsZone::name).toList());
+            parsed = nextParsed;
+            transferForms.keySet().retainAll(parsed.keySet());
+            keys = keys(dns);
             rebuild();
         }
         bind(next);
@@ -141,21 +156,26 @@ public final class DnsComponent implements Component {
         return out;
     }
 
-    /** Builds the serving state from the current config, serials and pool answers, and swaps it in. */
+    /**
+     * Builds the serving state from the parsed zones, their serials and the pool answers, and swaps it
+     * in. No record text is parsed here: this runs on every change in a pool's health.
+     */
     private void rebuild() {
-        DnsConfig dns = config.dns();
-        Map<String, DnsPool> pools = new HashMap<>();
-        dns.pools().forEach(p -> pools.put(p.name(), p));
+        Map<String, DnsPool> pools = pools(config);
         Map<Name, ServedZone> zones = new HashMap<>();
-        for (DnsZone zone : dns.zones()) {
+        for (ParsedZone zone : parsed.values()) {
             try {
-                ZoneSnapshot snapshot = ZoneBuilder.build(zone, transferForms.get(zone.name()).serial(), pools,
+                ZoneSnapshot snapshot = ZoneBuilder.build(zone, transferForms.get(zone.config().name()).serial(), pools,
                         pool -> poolAnswers.getOrDefault(pool, List.of()));
-                zones.put(snapshot.origin(), new ServedZone(snapshot, zone));
+                zones.put(snapshot.origin(), new ServedZone(snapshot, zone.config()));
             } catch (Exception e) {
-                LOG.error("zone {} could not be built; it is not served", zone.name(), e);
+                LOG.error("zone {} could not be built; it is not served", zone.config().name(), e);
             }
         }
+        state = new ServingState(zones, keys);
+    }
+
+    private static Map<Name, TSIG> keys(DnsConfig dns) {
         Map<Name, TSIG> keys = new HashMap<>();
         for (DnsConfig.TsigKey key : dns.tsigKeys()) {
             try {
@@ -164,17 +184,17 @@ public final class DnsComponent implements Component {
                 LOG.error("TSIG key {} could not be loaded", key.name(), e);
             }
         }
-        state = new ServingState(zones, keys);
+        return keys;
     }
 
-    private static ZoneSnapshot transferForm(DnsZone zone, long serial, ClusterConfig config) {
+    private static Map<String, DnsPool> pools(ClusterConfig config) {
         Map<String, DnsPool> pools = new HashMap<>();
         config.dns().pools().forEach(p -> pools.put(p.name(), p));
-        try {
-            return ZoneBuilder.build(zone, serial, pools, pool -> PoolAnswers.preferredTier(pools.get(pool)));
-        } catch (Exception e) {
-            throw new IllegalStateException("zone " + zone.name() + " does not build", e);
-        }
+        return pools;
+    }
+
+    private static ZoneSnapshot transferForm(ParsedZone zone, long serial, Map<String, DnsPool> pools) throws IOException {
+        return ZoneBuilder.build(zone, serial, pools, pool -> PoolAnswers.preferredTier(pools.get(pool)));
     }
 
     private InetSocketAddress listenAddress() {
@@ -241,8 +261,15 @@ public final class DnsComponent implements Component {
 
         @Override
         public Optional<ZoneSnapshot> at(ServedZone zone, long serial) {
-            return context.store().version(serial)
-                    .flatMap(v -> v.config().dns().zone(zone.config().name()).map(z -> transferForm(z, serial, v.config())));
+            Optional<ClusterConfig> then = context.store().version(serial).map(ConfigVersion::config);
+            Optional<DnsZone> old = then.flatMap(c -> c.dns().zone(zone.config().name()));
+            if (old.isEmpty()) return Optional.empty();
+            try {
+                return Optional.of(transferForm(ZoneBuilder.parse(old.get()), serial, pools(then.get())));
+            } catch (IOException e) {
+                LOG.warn("zone {} at serial {} does not build from the history; sending the whole zone", zone.config().name(), serial, e);
+                return Optional.empty();
+            }
         }
     }
 }

@@ -25,40 +25,61 @@ import org.xbill.DNS.TextParseException;
 public final class ZoneBuilder {
     private ZoneBuilder() {}
 
+    /** A name that points at a pool. */
+    public record PoolName(Name owner, String pool) {}
+
     /**
-     * @param poolAddresses the addresses each pool answers with now (see {@code PoolAnswers}); a pool
-     *     not in the map answers with nothing
+     * A zone's configured records, parsed once: a pool's health changing rebuilds the snapshot from
+     * these, without parsing thousands of records again.
      */
-    public static ZoneSnapshot build(DnsZone zone, long serial, Map<String, DnsPool> pools,
-            Function<String, List<InetAddress>> poolAddresses) throws IOException {
+    public record ParsedZone(DnsZone config, Name origin, List<Record> records, List<PoolName> poolNames) {}
+
+    public static ParsedZone parse(DnsZone zone) throws IOException {
         Name origin = origin(zone.name());
         long ttl = zone.ttl().toSeconds();
         List<Record> records = new ArrayList<>();
-        List<Name> poolOwners = new ArrayList<>();
+        List<PoolName> poolNames = new ArrayList<>();
         for (DnsRecordSet set : zone.records()) {
             Name owner = RecordText.owner(set.name(), origin);
-            if (set.pool() != null) poolOwners.add(owner);
+            if (set.pool() != null) poolNames.add(new PoolName(owner, set.pool()));
             long setTtl = set.ttl() == null ? ttl : set.ttl().toSeconds();
             for (Map.Entry<String, List<String>> byType : set.byType().entrySet()) {
                 for (String text : byType.getValue()) {
                     records.add(RecordText.parse(owner, byType.getKey(), setTtl, text, origin));
                 }
             }
-            if (set.pool() != null && pools.containsKey(set.pool())) {
-                long poolTtl = pools.get(set.pool()).ttl().toSeconds();
-                for (InetAddress address : poolAddresses.apply(set.pool())) {
-                    records.add(address instanceof Inet4Address
-                            ? new ARecord(owner, DClass.IN, poolTtl, address)
-                            : new AAAARecord(owner, DClass.IN, poolTtl, address));
-                }
+        }
+        return new ParsedZone(zone, origin, List.copyOf(records), List.copyOf(poolNames));
+    }
+
+    /**
+     * @param poolAddresses the addresses each pool answers with now (see {@code PoolAnswers}); a pool
+     *     not in the map answers with nothing
+     */
+    public static ZoneSnapshot build(DnsZone zone, long serial, Map<String, DnsPool> pools,
+            Function<String, List<InetAddress>> poolAddresses) throws IOException {
+        return build(parse(zone), serial, pools, poolAddresses);
+    }
+
+    public static ZoneSnapshot build(ParsedZone zone, long serial, Map<String, DnsPool> pools,
+            Function<String, List<InetAddress>> poolAddresses) throws TextParseException {
+        List<Record> records = new ArrayList<>(zone.records());
+        for (PoolName name : zone.poolNames()) {
+            DnsPool pool = pools.get(name.pool());
+            if (pool == null) continue;
+            long poolTtl = pool.ttl().toSeconds();
+            for (InetAddress address : poolAddresses.apply(name.pool())) {
+                records.add(address instanceof Inet4Address
+                        ? new ARecord(name.owner(), DClass.IN, poolTtl, address)
+                        : new AAAARecord(name.owner(), DClass.IN, poolTtl, address));
             }
         }
-        SOARecord soa = soa(zone, origin, serial, records);
+        SOARecord soa = soa(zone.config(), zone.origin(), serial, records);
         records.add(soa);
         Map<Name, Map<Integer, RRset>> nodes = ZoneSnapshot.index(records);
         // a pool's name exists even while the pool answers nothing (when_all_down: none): NODATA, not NXDOMAIN
-        for (Name owner : poolOwners) nodes.putIfAbsent(owner, new HashMap<>());
-        return new ZoneSnapshot(origin, soa, nodes);
+        for (PoolName name : zone.poolNames()) nodes.putIfAbsent(name.owner(), new HashMap<>());
+        return new ZoneSnapshot(zone.origin(), soa, nodes);
     }
 
     public static Name origin(String zoneName) throws TextParseException {
