@@ -1,25 +1,25 @@
-package dev.tandem.shell.cli;
+package dev.tandem.component;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table with columns as wide as their widest cell. */
-final class Table {
+/** A plain-text table with columns as wide as their widest cell: how shell commands print lists. */
+public final class Table {
     private final List<String[]> rows = new ArrayList<>();
 
-    Table(String... header) {
+    public Table(String... header) {
         rows.add(header);
     }
 
-    Table row(Object... cells) {
+    public Table row(Object... cells) {
         String[] row = new String[cells.length];
         for (int i = 0; i < cells.length; i++) row[i] = cells[i] == null ? "-" : cells[i].toString();
         rows.add(row);
         return this;
     }
 
-    void print(PrintWriter out) {
+    public void print(PrintWriter out) {
         int columns = rows.get(0).length;
         int[] width = new int[columns];
         for (String[] row : rows) for (int i = 0; i < columns - 1; i++) width[i] = Math.max(width[i], row[i].length());

@@ -1,6 +1,7 @@
 package dev.tandem.dns.shell;
 
 import dev.tandem.component.ShellCommand;
+import dev.tandem.component.Table;
 import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.config.DnsPool;
@@ -136,25 +137,10 @@ public final class DnsShellCommands {
         }
     }
 
-    /** A plain table: a header of the keys, then one line per row, columns as wide as their widest cell. */
-    static void print(List<Map<String, Object>> rows, PrintWriter out) {
-        List<String> columns = new ArrayList<>(rows.get(0).keySet());
-        int[] widths = new int[columns.size()];
-        for (int c = 0; c < columns.size(); c++) {
-            widths[c] = columns.get(c).length();
-            for (Map<String, Object> row : rows) widths[c] = Math.max(widths[c], String.valueOf(row.get(columns.get(c))).length());
-        }
-        StringBuilder header = new StringBuilder();
-        for (int c = 0; c < columns.size(); c++) header.append(pad(columns.get(c).toUpperCase(), widths[c], c == columns.size() - 1));
-        out.println(header.toString().stripTrailing());
-        for (Map<String, Object> row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int c = 0; c < columns.size(); c++) line.append(pad(String.valueOf(row.get(columns.get(c))), widths[c], c == columns.size() - 1));
-            out.println(line.toString().stripTrailing());
-        }
-    }
-
-    private static String pad(String text, int width, boolean last) {
-        return last ? text : text + " ".repeat(width - text.length() + 2);
+    /** The rows as a table: their keys, upper-cased, are the header. */
+    private static void print(List<Map<String, Object>> rows, PrintWriter out) {
+        Table table = new Table(rows.get(0).keySet().stream().map(String::toUpperCase).toArray(String[]::new));
+        for (Map<String, Object> row : rows) table.row(row.values().toArray());
+        table.print(out);
     }
 }

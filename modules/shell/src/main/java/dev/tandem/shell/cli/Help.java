@@ -1,6 +1,7 @@
 package dev.tandem.shell.cli;
 
 import dev.tandem.component.ShellCommand;
+import dev.tandem.component.Table;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

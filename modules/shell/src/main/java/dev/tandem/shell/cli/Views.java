@@ -5,6 +5,7 @@ import dev.tandem.cluster.ConfigVersion;
 import dev.tandem.cluster.Member;
 import dev.tandem.cluster.Membership;
 import dev.tandem.cluster.NodeObservations;
+import dev.tandem.component.Table;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.store.AuditEntry;
 import java.io.PrintWriter;
