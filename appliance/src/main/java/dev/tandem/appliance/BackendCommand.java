@@ -23,8 +23,9 @@ final class BackendCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("--listen needs ADDRESS:PORT, got " + listen);
-        HttpServer server = HttpServer.create(new InetSocketAddress(listen.substring(0, colon), Integer.parseInt(listen.substring(colon + 1))), 64);
+        int port = colon < 0 ? -1 : parsePort(listen.substring(colon + 1));
+        if (port < 1 || port > 65535) throw new IllegalArgumentException("--listen needs ADDRESS:PORT (port 1-65535), got \"" + listen + "\"");
+        HttpServer server = HttpServer.create(new InetSocketAddress(listen.substring(0, colon), port), 64);
         byte[] body = (text + "\n").getBytes(StandardCharsets.UTF_8);
         server.createContext("/", exchange -> {
             exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
@@ -41,5 +42,13 @@ final class BackendCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    private static int parsePort(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 }
