@@ -269,7 +269,7 @@ class DnsSystemTest {
             assertThat(dig(node, "nope.sys.test", "A").status()).isEqualTo("NXDOMAIN");
         }
 
-        // dig sends an EDNS cookie by default; a question without one (or without EDNS, as many stubs ask) may be
+        // dig sends an EDNS cookie by default; a question without one (or without EDNS, as many stub resolvers ask) may be
         // answered from the server's answer cache: asked twice each way, it gets the same reply as the full path
         String[][] questions = {{"www.sys.test", "A"}, {"sys.test", "NS"}, {"nope.sys.test", "A"}, {"mail.sys.test", "AAAA"},
                 {"x.sub.sys.test", "A"}, {"foo.wild.sys.test", "A"}, {"alias1.sys.test", "A"}, {"example.com", "A"},

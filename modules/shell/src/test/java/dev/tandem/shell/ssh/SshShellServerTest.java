@@ -368,17 +368,14 @@ class SshShellServerTest {
     @Test
     void interactiveShellOverOpenSshPty() throws Exception {
         SshShellServer server = start();
-        Process ssh = sshProcess(server, aliceKey, "alice", List.of("-tt"), null);
-        StringBuffer out = pump(ssh.getInputStream());
-        pump(ssh.getErrorStream());
+        Interactive alice = interactiveAlice(server);
+        Process ssh = alice.ssh();
+        StringBuffer out = alice.out();
         try (OutputStream in = ssh.getOutputStream()) {
-            await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("hello alice"));
             in.write("hello\n".getBytes(UTF_8));
             in.flush();
             await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("got: hello"));
             assertThat(ssh.waitFor(SSH_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        } finally {
-            ssh.destroyForcibly();
         }
         assertThat(ssh.exitValue()).isZero();
         // no local tty: OpenSSH sends size 0x0 and no modes; the defaults apply
@@ -389,16 +386,13 @@ class SshShellServerTest {
     @Test
     void ctrlCInterruptsTheLineReader() throws Exception {
         SshShellServer server = start();
-        Process ssh = sshProcess(server, aliceKey, "alice", List.of("-tt"), null);
-        StringBuffer out = pump(ssh.getInputStream());
-        pump(ssh.getErrorStream());
+        Interactive alice = interactiveAlice(server);
+        Process ssh = alice.ssh();
+        StringBuffer out = alice.out();
         try (OutputStream in = ssh.getOutputStream()) {
-            await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("hello alice"));
             in.write("abc\u0003".getBytes(UTF_8));
             in.flush();
             assertThat(ssh.waitFor(SSH_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        } finally {
-            ssh.destroyForcibly();
         }
         assertThat(out.toString()).contains("interrupted");
         assertThat(ssh.exitValue()).isEqualTo(130);
@@ -455,11 +449,7 @@ class SshShellServerTest {
     @Test
     void aClientThatDisappearsEndsTheCliSessionWithoutLeakingThreads() throws Exception {
         SshShellServer server = start();
-        Process ssh = sshProcess(server, aliceKey, "alice", List.of("-tt"), null);
-        StringBuffer out = pump(ssh.getInputStream());
-        pump(ssh.getErrorStream());
-        await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("hello alice"));
-        ssh.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        interactiveAlice(server).ssh().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
 
         assertThat(cli.interactiveEnded.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(cli.endings).containsExactly("eof");
@@ -471,21 +461,26 @@ class SshShellServerTest {
     @Test
     void closingTheServerEndsOpenSessions() throws Exception {
         SshShellServer server = start();
-        Process ssh = sshProcess(server, aliceKey, "alice", List.of("-tt"), null);
-        StringBuffer out = pump(ssh.getInputStream());
-        pump(ssh.getErrorStream());
-        try {
-            await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("hello alice"));
-            server.close();
-            assertThat(cli.interactiveEnded.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(ssh.waitFor(SSH_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-        } finally {
-            ssh.destroyForcibly();
-        }
+        Process ssh = interactiveAlice(server).ssh();
+        server.close();
+        assertThat(cli.interactiveEnded.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ssh.waitFor(SSH_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(threadNames()).noneMatch(n -> n.startsWith("ssh-shell"));
     }
 
     // --- helpers
+
+    /** OpenSSH with a pty, logged in as alice and greeted; destroyed at the end of the test whatever happens. */
+    private record Interactive(Process ssh, StringBuffer out) {}
+
+    private Interactive interactiveAlice(SshShellServer server) throws Exception {
+        Process ssh = sshProcess(server, aliceKey, "alice", List.of("-tt"), null);
+        closeables.add(ssh::destroyForcibly);
+        StringBuffer out = pump(ssh.getInputStream());
+        pump(ssh.getErrorStream());
+        await().atMost(Duration.ofSeconds(15)).until(() -> out.toString().contains("hello alice"));
+        return new Interactive(ssh, out);
+    }
 
     private SshShellServer start() throws IOException {
         SshShellServer server = SshShellServer.start("127.0.0.1", 0, hostKeyFile, users, cli, audit);
