@@ -21,5 +21,12 @@ public interface ShellCommand {
      * Runs with the words after {@link #words()}. Throw {@link IllegalArgumentException} for bad arguments,
      * with a message that says what was wrong; {@code json} is set when the user asked for {@code --json}.
      */
-    void run(List<String> arguments, boolean json, PrintWriter out) throws Exception;
+    void run(Caller caller, List<String> arguments, boolean json, PrintWriter out) throws Exception;
+
+    /**
+     * Who runs the command, for the audit trail of anything it commits.
+     *
+     * @param origin where from, as the audit log shows it ({@code ssh:alice@10.0.0.5@a1})
+     */
+    record Caller(String user, String origin) {}
 }

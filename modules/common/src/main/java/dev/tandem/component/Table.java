@@ -3,6 +3,7 @@ package dev.tandem.component;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** A plain-text table with columns as wide as their widest cell: how shell commands print lists. */
 public final class Table {
@@ -10,6 +11,13 @@ public final class Table {
 
     public Table(String... header) {
         rows.add(header);
+    }
+
+    /** Rows of named cells as a table: the first row's keys, upper-cased, are the header. */
+    public static void print(List<Map<String, Object>> rows, PrintWriter out) {
+        Table table = new Table(rows.get(0).keySet().stream().map(String::toUpperCase).toArray(String[]::new));
+        for (Map<String, Object> row : rows) table.row(row.values().toArray());
+        table.print(out);
     }
 
     public Table row(Object... cells) {

@@ -42,6 +42,10 @@ public record ClusterConfig(
         return sites.stream().filter(s -> s.name().equals(name)).findFirst();
     }
 
+    public ClusterConfig withProxy(ProxyConfig next) {
+        return new ClusterConfig(schemaVersion, cluster, sites, nodes, users, dns, next, vpn, volumes);
+    }
+
     /** Every node votes in raft, witnesses included: that is what a witness is for. */
     public List<String> voterNames() {
         return nodes.stream().map(Node::name).toList();

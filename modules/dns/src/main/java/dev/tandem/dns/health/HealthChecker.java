@@ -3,6 +3,8 @@ package dev.tandem.dns.health;
 import dev.tandem.cluster.ObservedState;
 import dev.tandem.config.DnsPool;
 import dev.tandem.config.HealthCheck;
+import dev.tandem.health.HealthProbe;
+import dev.tandem.health.MemberHealth;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.HashMap;

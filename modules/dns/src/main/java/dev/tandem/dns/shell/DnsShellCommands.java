@@ -40,7 +40,7 @@ public final class DnsShellCommands {
         }
 
         @Override
-        public void run(List<String> arguments, boolean json, PrintWriter out) throws Exception {
+        public void run(Caller caller, List<String> arguments, boolean json, PrintWriter out) throws Exception {
             if (!arguments.isEmpty()) throw new IllegalArgumentException("show dns zones takes no arguments");
             List<ServedZone> zones = new ArrayList<>(dns.state().zones().values());
             zones.sort(Comparator.comparing(z -> z.config().name()));
@@ -65,7 +65,7 @@ public final class DnsShellCommands {
                 out.println("no zones: add one with  set dns.zones.NAME.records.@.ns ns1  in configure mode");
                 return;
             }
-            print(rows, out);
+            Table.print(rows, out);
         }
 
         private static String describe(List<String> allow, List<String> keys) {
@@ -92,7 +92,7 @@ public final class DnsShellCommands {
         }
 
         @Override
-        public void run(List<String> arguments, boolean json, PrintWriter out) throws Exception {
+        public void run(Caller caller, List<String> arguments, boolean json, PrintWriter out) throws Exception {
             ClusterConfig config = dns.config().orElseThrow(() -> new IllegalStateException("DNS has not applied a config yet"));
             List<DnsPool> pools = config.dns().pools();
             if (arguments.size() > 1) throw new IllegalArgumentException("usage: show dns pool [NAME]");
@@ -132,15 +132,8 @@ public final class DnsShellCommands {
                 out.println("no pools");
                 return;
             }
-            print(rows, out);
+            Table.print(rows, out);
             answers.forEach((pool, addresses) -> out.println("pool " + pool + " answers: " + addresses));
         }
-    }
-
-    /** The rows as a table: their keys, upper-cased, are the header. */
-    private static void print(List<Map<String, Object>> rows, PrintWriter out) {
-        Table table = new Table(rows.get(0).keySet().stream().map(String::toUpperCase).toArray(String[]::new));
-        for (Map<String, Object> row : rows) table.row(row.values().toArray());
-        table.print(out);
     }
 }

@@ -148,7 +148,7 @@ final class CliSession {
         if (best == null) throw new CliException(unknown(w));
         if (best.changesState()) requireAdmin(String.join(" ", best.words()));
         try {
-            best.run(w.subList(best.words().size(), w.size()), flags.json(), out);
+            best.run(new ShellCommand.Caller(user.name(), origin()), w.subList(best.words().size(), w.size()), flags.json(), out);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         } catch (Exception e) {
@@ -299,10 +299,13 @@ final class CliSession {
                 + TIME.format(deadline) + " unless you `confirm` within " + minutes + (minutes == 1 ? " minute" : " minutes"));
     }
 
+    private String origin() {
+        return "ssh:" + user.from() + "@" + service.cluster.nodeName();
+    }
+
     private ConfigVersion commitDocument(ClusterConfig document, long expected, String comment) throws CliException {
         try {
-            return service.cluster.commit(new CommitRequest(document, expected, user.name(),
-                    "ssh:" + user.from() + "@" + service.cluster.nodeName(), comment, Instant.now()));
+            return service.cluster.commit(new CommitRequest(document, expected, user.name(), origin(), comment, Instant.now()));
         } catch (CommitException e) {
             if (e.reason() == CommitException.Reason.CONFLICT) {
                 ConfigVersion running = service.cluster.running();

@@ -1,12 +1,12 @@
-package dev.tandem.dns.health;
+package dev.tandem.health;
 
 /**
  * One checker's view of one member, with fall/rise hysteresis: down after {@code fall} failures in a
  * row, up after {@code rise} successes in a row. The first result decides at once, so a node that
  * just started has an opinion after one check rather than after several.
  */
-final class MemberHealth {
-    enum State {
+public final class MemberHealth {
+    public enum State {
         UNKNOWN,
         UP,
         DOWN
@@ -17,7 +17,7 @@ final class MemberHealth {
     private String lastProblem;
 
     /** Records one result; returns true if the state changed. */
-    synchronized boolean record(String problem, int fall, int rise) {
+    public synchronized boolean record(String problem, int fall, int rise) {
         boolean passed = problem == null;
         if (!passed) lastProblem = problem;
         State before = state;
@@ -33,12 +33,19 @@ final class MemberHealth {
         return state != before;
     }
 
-    synchronized State state() {
+    /** Back to no opinion, as before the first check. */
+    public synchronized void reset() {
+        state = State.UNKNOWN;
+        streak = 0;
+        lastProblem = null;
+    }
+
+    public synchronized State state() {
         return state;
     }
 
     /** What this checker publishes: {@code up}, or {@code down: why}. */
-    synchronized String published() {
+    public synchronized String published() {
         return switch (state) {
             case UP -> "up";
             case DOWN -> "down: " + lastProblem;

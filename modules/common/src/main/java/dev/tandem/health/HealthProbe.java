@@ -1,4 +1,4 @@
-package dev.tandem.dns.health;
+package dev.tandem.health;
 
 import dev.tandem.config.HealthCheck;
 import java.io.IOException;
@@ -19,11 +19,11 @@ import javax.net.ssl.X509TrustManager;
  * One check of one member: a TCP connect, or an HTTP(S)/1.0 GET on a fresh connection whose status
  * must match. A fresh connection each time, so a check measures what a new client would get.
  */
-final class HealthProbe {
+public final class HealthProbe {
     private HealthProbe() {}
 
     /** Null if the member passed, otherwise what went wrong, in a few words. */
-    static String check(InetAddress address, HealthCheck check) {
+    public static String check(InetAddress address, HealthCheck check) {
         int timeout = (int) Math.max(1, check.timeout().toMillis());
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(address, check.port()), timeout);

@@ -1,8 +1,8 @@
-package dev.tandem.dns.health;
+package dev.tandem.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tandem.dns.health.MemberHealth.State;
+import dev.tandem.health.MemberHealth.State;
 import org.junit.jupiter.api.Test;
 
 /** One checker's fall/rise hysteresis on one member. */
