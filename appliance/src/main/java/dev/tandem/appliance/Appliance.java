@@ -10,6 +10,7 @@ import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.config.NodeLocalConfig;
 import dev.tandem.dns.DnsComponent;
+import dev.tandem.proxy.ProxyComponent;
 import dev.tandem.pki.MutualTls;
 import dev.tandem.pki.NodeCredentials;
 import dev.tandem.store.H2NodeStore;
@@ -41,7 +42,8 @@ final class Appliance implements AutoCloseable {
     private static List<Component> components() {
         List<Component> components = new ArrayList<>(List.of(
                 new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION),
-                new DnsComponent()));
+                new DnsComponent(),
+                new ProxyComponent()));
         List<ShellCommand> commands = components.stream().flatMap(c -> c.shellCommands().stream()).toList();
         components.add(new ShellComponent(commands));
         return components;

@@ -1,0 +1,193 @@
+package dev.tandem.proxy.http;
+
+import dev.tandem.config.ProxyCertificate;
+import dev.tandem.config.ProxyConfig;
+import dev.tandem.proxy.tls.PemKeyStore;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The proxy's Jetty server: an HTTP listener (HTTP/1.1 and h2c) and, when there are certificates, an
+ * HTTPS one (HTTP/2 by ALPN, SNI picks the certificate). Listeners change only when their address,
+ * port or presence changes; everything else (routes, pools, certificates, timeouts) is applied to the
+ * running server without closing a connection.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+    /** Where and how to listen, from the config and this node's public address. */
+    public record Listeners(String host, int httpPort, int httpsPort, List<ProxyCertificate> certificates, ProxyConfig.Limits limits,
+            ProxyConfig.Timeouts timeouts) {
+        boolean https() {
+            return !certificates.isEmpty();
+        }
+    }
+
+    private final Server server;
+    private final HttpConfiguration httpConfig = new HttpConfiguration();
+    private final HttpConfiguration httpsConfig;
+    private final SslContextFactory.Server tls = new SslContextFactory.Server();
+    private final NetworkConnectionLimit connectionLimit;
+    private final HttpClient client;
+    private final ClientConnector tunnelConnector = new ClientConnector();
+    private final BalancingProxy proxy;
+    private final Path accessLogFile;
+    private AccessLog accessLog;
+    private ServerConnector http;
+    private ServerConnector https;
+    private Listeners listening;
+
+    public ProxyServer(Supplier<ProxyState> state, Path accessLogFile) {
+        this.accessLogFile = accessLogFile;
+        QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+        threads.setName("proxy");
+        server = new Server(threads);
+        // the member's own Date and Server headers pass through; adding ours would send two
+        httpConfig.setSendDateHeader(false);
+        httpConfig.setSendServerVersion(false);
+        httpConfig.setSendXPoweredBy(false);
+        httpsConfig = new HttpConfiguration(httpConfig);
+        httpsConfig.addCustomizer(new SecureRequestCustomizer());
+        connectionLimit = new NetworkConnectionLimit(10_000, server);
+        server.addBean(connectionLimit);
+
+        ClientConnector backendConnector = new ClientConnector();
+        backendConnector.setExecutor(threads);
+        backendConnector.setSelectors(1);
+        client = new HttpClient(new HttpClientTransportOverHTTP(backendConnector));
+        client.setExecutor(threads);
+        client.setMaxConnectionsPerDestination(1024);
+        client.setMaxRequestsQueuedPerDestination(16 * 1024);
+        client.setDestinationIdleTimeout(60_000); // forget members removed from the config
+        client.setUserAgentField(null);
+        tunnelConnector.setExecutor(threads);
+        server.addBean(tunnelConnector);
+        proxy = new BalancingProxy(state, client, new UpgradeTunnel(tunnelConnector, java.time.Duration.ofHours(1)));
+        server.setHandler(proxy);
+    }
+
+    /** Moves the server to these listeners: starts it the first time, reopens only a listener that moved. */
+    public synchronized void apply(Listeners wanted, boolean accessLogOn) throws Exception {
+        client.setConnectTimeout(wanted.timeouts().connect().toMillis());
+        client.setIdleTimeout(wanted.timeouts().backendIdle().toMillis());
+        httpConfig.setRequestHeaderSize(wanted.limits().maxHeaderBytes());
+        httpsConfig.setRequestHeaderSize(wanted.limits().maxHeaderBytes());
+        connectionLimit.setMaxNetworkConnectionCount(wanted.limits().maxConnections());
+        if (wanted.https()) loadCertificates(wanted.certificates());
+        if (!server.isStarted()) server.start();
+        accessLog(accessLogOn);
+
+        boolean httpMoved = listening == null || !listening.host().equals(wanted.host()) || listening.httpPort() != wanted.httpPort();
+        if (httpMoved) http = replace(http, newHttpConnector(wanted));
+        boolean httpsMoved = listening == null || listening.https() != wanted.https() || !listening.host().equals(wanted.host())
+                || listening.httpsPort() != wanted.httpsPort();
+        if (httpsMoved) https = replace(https, wanted.https() ? newHttpsConnector(wanted) : null);
+        for (ServerConnector c : new ServerConnector[] {http, https}) {
+            if (c != null) c.setIdleTimeout(wanted.timeouts().clientIdle().toMillis());
+        }
+        listening = wanted;
+    }
+
+    private void loadCertificates(List<ProxyCertificate> certificates) throws Exception {
+        KeyStore store = PemKeyStore.of(certificates);
+        if (listening != null && listening.certificates().equals(certificates)) return;
+        if (tls.isStarted()) {
+            tls.reload(f -> f.setKeyStore(store));
+            LOG.info("proxy certificates reloaded: {}", certificates.stream().map(ProxyCertificate::name).toList());
+        } else {
+            tls.setKeyStore(store);
+            tls.setKeyStorePassword(PemKeyStore.PASSWORD);
+        }
+    }
+
+    private ServerConnector newHttpConnector(Listeners l) {
+        ServerConnector c = new ServerConnector(server, 1, 1, new HttpConnectionFactory(httpConfig), new HTTP2CServerConnectionFactory(httpConfig));
+        c.setHost(l.host());
+        c.setPort(l.httpPort());
+        c.setName("http");
+        return c;
+    }
+
+    private ServerConnector newHttpsConnector(Listeners l) {
+        HTTP2ServerConnectionFactory h2 = new HTTP2ServerConnectionFactory(httpsConfig);
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+        alpn.setDefaultProtocol("http/1.1");
+        ServerConnector c = new ServerConnector(server, 1, 1, new SslConnectionFactory(tls, alpn.getProtocol()), alpn, h2,
+                new HttpConnectionFactory(httpsConfig));
+        c.setHost(l.host());
+        c.setPort(l.httpsPort());
+        c.setName("https");
+        return c;
+    }
+
+    /** Opens the new listener before closing the old one, so a failure to bind leaves the old one serving. */
+    private ServerConnector replace(ServerConnector old, ServerConnector next) throws Exception {
+        if (next != null) {
+            server.addConnector(next);
+            try {
+                next.start();
+            } catch (Exception e) {
+                server.removeConnector(next);
+                throw new IllegalStateException("cannot listen on " + next.getHost() + ":" + next.getPort() + ": " + e.getMessage(), e);
+            }
+            LOG.info("proxy listening on {}:{} ({})", next.getHost(), next.getPort(), next.getProtocols());
+        }
+        if (old != null) {
+            old.stop();
+            server.removeConnector(old);
+            LOG.info("proxy stopped listening on {}:{}", old.getHost(), old.getPort());
+        }
+        return next;
+    }
+
+    private void accessLog(boolean on) {
+        if (on && accessLog == null) {
+            accessLog = new AccessLog(accessLogFile);
+        } else if (!on && accessLog != null) {
+            accessLog.close();
+            accessLog = null;
+        }
+        proxy.accessLog(accessLog);
+    }
+
+    /** The listeners as {@code http 127.0.1.1:8080 (http/1.1, h2c)}, for the shell. */
+    public synchronized List<String> describeListeners() {
+        return java.util.stream.Stream.of(http, https).filter(Objects::nonNull)
+                .map(c -> c.getName() + " " + c.getHost() + ":" + c.getLocalPort() + " " + c.getProtocols())
+                .toList();
+    }
+
+    public int openConnections() {
+        return connectionLimit.getNetworkConnectionCount();
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.warn("proxy server did not stop cleanly", e);
+        }
+        if (accessLog != null) accessLog.close();
+    }
+}
