@@ -158,6 +158,38 @@ class ProxyServerTest {
         assertThat(lastHeaders.get().get("Host")).as("from :authority").containsExactly("127.0.0.1:" + httpsPort);
     }
 
+    @Test
+    void malformedAndSmuggledRequestsGet400AndTheConnectionClosesWhileOthersAreServed() throws Exception {
+        apply(config(anyHost("www"), pool("www", member("a", backend("a"), "site-a"))), List.of());
+        assertThat(raw("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"))
+                .as("CL+TE smuggling").startsWith("HTTP/1.1 400");
+        assertThat(raw("GARBAGE\u0001 / HTTP/9.9\r\n\r\n")).startsWith("HTTP/1.1 400");
+        assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + "y".repeat(20_000) + "\r\n\r\n")).startsWith("HTTP/1.1 431");
+        assertThat(get("x", "/").body()).isEqualTo("a /");
+    }
+
+    @Test
+    void aClientThatStopsSendingIsCutAfterTheIdleTimeout() throws Exception {
+        ProxyConfig base = config(anyHost("www"), pool("www", member("a", backend("a"), "site-a")));
+        apply(new ProxyConfig(port, null, null, new ProxyConfig.Timeouts(null, Duration.ofMillis(500), null), null, null, base.routes(),
+                base.pools(), null), List.of());
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII)); // and nothing more
+            assertThat(s.getInputStream().readAllBytes()).as("closed, not left waiting for the read timeout").isNotNull();
+        }
+        assertThat(get("x", "/").body()).isEqualTo("a /");
+    }
+
+    /** Sends the bytes, reads until the proxy closes the connection: a malformed request must not leave it open. */
+    private String raw(String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private String certificateFor(String sni, int httpsPort) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[] {new TrustAll()}, null);
