@@ -71,9 +71,7 @@ public final class ProxyConfigRule implements ConfigRule {
 
     /** The key belongs to the certificate: the same RSA modulus, or for other keys a signature the certificate verifies. */
     private static boolean matches(X509Certificate cert, PrivateKey key) {
-        var pub = cert.getPublicKey();
-        if (!pub.getAlgorithm().equals(key.getAlgorithm())) return false;
-        if (pub instanceof RSAKey p && key instanceof RSAKey k) return p.getModulus().equals(k.getModulus());
+        if (cert.getPublicKey() instanceof RSAKey p) return key instanceof RSAKey k && p.getModulus().equals(k.getModulus());
         return signs(cert, key);
     }
 
@@ -81,7 +79,7 @@ public final class ProxyConfigRule implements ConfigRule {
     private static boolean signs(X509Certificate cert, PrivateKey key) {
         try {
             String algorithm = switch (key.getAlgorithm()) {
-                case "EC" -> "SHA256withECDSA";
+                case "EC", "ECDSA" -> "SHA256withECDSA";
                 case "RSA" -> "SHA256withRSA";
                 default -> key.getAlgorithm(); // Ed25519, Ed448
             };

@@ -62,6 +62,19 @@ class ProxyConfigRuleTest {
                 "proxy.certificates[2].key: holds a X509CertificateHolder, not an unencrypted private key");
     }
 
+    @Test
+    void anEcKeyMatchesItsCertificateAlsoWithBouncyCastleInstalled() throws Exception {
+        // the SSH server registers BouncyCastle; its converter would call the key "ECDSA" and the certificate's "EC"
+        java.security.Security.addProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider());
+        try {
+            ProxyCertificate ec = TestCertificates.selfSigned("ec", "ec.example.com");
+            ProxyConfig proxy = new ProxyConfig(null, null, null, null, null, List.of(ec), null, null, null);
+            assertThat(errors(proxy)).isEmpty();
+        } finally {
+            java.security.Security.removeProvider("BC");
+        }
+    }
+
     private static List<String> errors(ProxyConfig proxy) {
         ClusterConfig config = new ClusterConfig(1, null, List.of(new Site("site-a", null), new Site("site-b", null)), List.of(), List.of(),
                 null, proxy, null, null);

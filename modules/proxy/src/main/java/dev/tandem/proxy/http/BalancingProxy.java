@@ -32,13 +32,24 @@ public final class BalancingProxy extends ProxyHandler {
     private static final String EXCHANGE = Exchange.class.getName();
 
     private final Supplier<ProxyState> state;
+    private final HttpClient client;
     private final UpgradeTunnel tunnel;
     private volatile AccessLog accessLog;
 
     public BalancingProxy(Supplier<ProxyState> state, HttpClient client, UpgradeTunnel tunnel) {
         this.state = state;
+        this.client = client;
         this.tunnel = tunnel;
-        setHttpClient(client);
+    }
+
+    /**
+     * Our tuned client, handed to {@link ProxyHandler} through this hook rather than {@code setHttpClient}:
+     * only a client it creates itself gets the proxy's settings (no redirects followed, no cookie store,
+     * no content decoding, 100-continue relayed to the client).
+     */
+    @Override
+    protected HttpClient newHttpClient() {
+        return client;
     }
 
     void accessLog(AccessLog log) {

@@ -4,10 +4,12 @@ import dev.tandem.config.ProxyCertificate;
 import java.io.IOException;
 import java.io.StringReader;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -15,7 +17,6 @@ import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * The proxy's certificates, from the PEM text in the replicated config, as an in-memory key store:
@@ -65,13 +66,28 @@ public final class PemKeyStore {
         if (pem == null || pem.isBlank()) throw new IllegalArgumentException("missing");
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             Object o = parser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (o instanceof PEMKeyPair pair) return converter.getPrivateKey(pair.getPrivateKeyInfo());
-            if (o instanceof PrivateKeyInfo info) return converter.getPrivateKey(info);
+            if (o instanceof PEMKeyPair pair) return jdkKey(pair.getPrivateKeyInfo());
+            if (o instanceof PrivateKeyInfo info) return jdkKey(info);
             throw new IllegalArgumentException(o == null ? "holds no private key block"
                     : "holds a " + o.getClass().getSimpleName() + ", not an unencrypted private key");
-        } catch (IOException e) {
+        } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("is not a PEM private key: " + e.getMessage());
         }
+    }
+
+    /**
+     * The key as the JDK's own providers make it, whatever providers are installed: once BouncyCastle
+     * is registered (the SSH server does that), BouncyCastle's converter would label an EC key "ECDSA".
+     */
+    private static PrivateKey jdkKey(PrivateKeyInfo info) throws GeneralSecurityException, IOException {
+        String oid = info.getPrivateKeyAlgorithm().getAlgorithm().getId();
+        String algorithm = switch (oid) {
+            case "1.2.840.113549.1.1.1" -> "RSA";
+            case "1.2.840.10045.2.1" -> "EC";
+            case "1.3.101.112" -> "Ed25519";
+            case "1.3.101.113" -> "Ed448";
+            default -> throw new IllegalArgumentException("holds a key of a type TLS here does not use (" + oid + "): use RSA or EC");
+        };
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(info.getEncoded()));
     }
 }

@@ -181,6 +181,33 @@ class ProxyServerTest {
         assertThat(get("x", "/").body()).isEqualTo("a /");
     }
 
+    @Test
+    void membersRepliesPassThroughUntouched() throws Exception {
+        apply(config(anyHost("www"), pool("www", member("a", backend("a"), "site-a"))), List.of());
+        String redirect = raw("GET /redirect HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertThat(redirect).as("the client follows redirects, not the proxy").startsWith("HTTP/1.1 302").contains("Location: /elsewhere");
+        assertThat(raw("GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).contains("Set-Cookie: session=secret");
+        get("x", "/after");
+        assertThat(lastHeaders.get()).as("one client's cookie never reaches another's request").doesNotContainKey("Cookie");
+        assertThat(lastHeaders.get()).as("the proxy asks for no encoding the client did not").doesNotContainKey("Accept-encoding");
+    }
+
+    @Test
+    void anUploadExpecting100ContinueGoesThrough() throws Exception {
+        apply(config(anyHost("www"), pool("www", member("a", backend("a"), "site-a"))), List.of());
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3000\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            StringBuilder interim = new StringBuilder();
+            while (!interim.toString().endsWith("\r\n\r\n")) interim.append((char) in.read());
+            assertThat(interim.toString()).startsWith("HTTP/1.1 100");
+            s.getOutputStream().write(new byte[3000]);
+            assertThat(readResponse(in)).startsWith("HTTP/1.1 200").endsWith("a /up 3000");
+        }
+    }
+
     /** Sends the bytes, reads until the proxy closes the connection: a malformed request must not leave it open. */
     private String raw(String request) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -204,7 +231,11 @@ class ProxyServerTest {
 
     private static String rawGet(Socket s) throws IOException {
         s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        InputStream in = s.getInputStream();
+        return readResponse(s.getInputStream());
+    }
+
+    /** One response with a Content-Length, leaving the connection open. */
+    private static String readResponse(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
         while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.read());
         int length = Integer.parseInt(head.toString().replaceAll("(?is).*content-length: *(\\d+).*", "$1"));
@@ -264,8 +295,16 @@ class ProxyServerTest {
         HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         s.createContext("/", exchange -> {
             lastHeaders.set(Map.copyOf(exchange.getRequestHeaders()));
-            exchange.getRequestBody().readAllBytes();
-            byte[] body = (name + " " + exchange.getRequestURI()).getBytes(StandardCharsets.UTF_8);
+            int length = exchange.getRequestBody().readAllBytes().length;
+            String path = exchange.getRequestURI().getPath();
+            if (path.equals("/redirect")) {
+                exchange.getResponseHeaders().add("Location", "/elsewhere");
+                exchange.sendResponseHeaders(302, -1);
+                exchange.close();
+                return;
+            }
+            if (path.equals("/login")) exchange.getResponseHeaders().add("Set-Cookie", "session=secret; Path=/");
+            byte[] body = (name + " " + exchange.getRequestURI() + (length > 0 ? " " + length : "")).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
