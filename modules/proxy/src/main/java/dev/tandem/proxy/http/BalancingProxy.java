@@ -52,6 +52,15 @@ public final class BalancingProxy extends ProxyHandler {
         return client;
     }
 
+    /**
+     * Routing, picking and sending never block, so Jetty may run them on the thread that read the
+     * request instead of handing it to another: on a small machine each hand-off costs more than the work.
+     */
+    @Override
+    public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+    }
+
     void accessLog(AccessLog log) {
         this.accessLog = log;
     }

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.client.transport.internal.HttpConnectionOverHTTP;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
 import org.eclipse.jetty.io.ClientConnector;
@@ -60,6 +61,8 @@ public final class ProxyServer implements AutoCloseable {
     public ProxyServer(Supplier<ProxyState> state, Path accessLogFile) {
         this.accessLogFile = accessLogFile;
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+        // no threads parked in reserve: waking one for each hand-off cost more than it saved (bench/proxy)
+        threads.setReservedThreads(0);
         threads.setName("proxy");
         server = new Server(threads);
         // the member's own Date and Server headers pass through; adding ours would send two
@@ -74,7 +77,7 @@ public final class ProxyServer implements AutoCloseable {
         ClientConnector backendConnector = new ClientConnector();
         backendConnector.setExecutor(threads);
         backendConnector.setSelectors(1);
-        client = new HttpClient(new HttpClientTransportOverHTTP(backendConnector));
+        client = new HttpClient(new NonBlockingTransport(backendConnector));
         client.setExecutor(threads);
         client.setMaxConnectionsPerDestination(1024);
         client.setMaxRequestsQueuedPerDestination(16 * 1024);
@@ -84,6 +87,27 @@ public final class ProxyServer implements AutoCloseable {
         server.addBean(tunnelConnector);
         proxy = new BalancingProxy(state, client, new UpgradeTunnel(tunnelConnector, java.time.Duration.ofHours(1)));
         server.setHandler(proxy);
+    }
+
+    /**
+     * Members' replies are handled on the thread that read them: the proxy's listeners only pass bytes
+     * on without blocking, and handing each reply to another thread costs more than the work.
+     */
+    private static final class NonBlockingTransport extends HttpClientTransportOverHTTP {
+        NonBlockingTransport(ClientConnector connector) {
+            super(connector);
+        }
+
+        @Override
+        public org.eclipse.jetty.io.Connection newConnection(org.eclipse.jetty.io.EndPoint endPoint, java.util.Map<String, Object> context) {
+            HttpConnectionOverHTTP connection = new HttpConnectionOverHTTP(endPoint, context) {
+                @Override
+                public InvocationType getInvocationType() {
+                    return InvocationType.NON_BLOCKING;
+                }
+            };
+            return customize(connection, context);
+        }
     }
 
     /** Moves the server to these listeners: starts it the first time, reopens only a listener that moved. */
