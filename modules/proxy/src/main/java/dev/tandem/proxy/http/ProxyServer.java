@@ -87,6 +87,9 @@ public final class ProxyServer implements AutoCloseable {
         server.addBean(tunnelConnector);
         proxy = new BalancingProxy(state, client, new UpgradeTunnel(tunnelConnector, java.time.Duration.ofHours(1)));
         server.setHandler(proxy);
+        // the handler tree never changes once started; a static server lets Jetty see that the proxy
+        // never blocks, and run requests on the thread that parsed them
+        server.setDynamic(false);
     }
 
     /**
