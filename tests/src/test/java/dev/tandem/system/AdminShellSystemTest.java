@@ -44,10 +44,10 @@ class AdminShellSystemTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        assumeTrue(onPath("ssh") && onPath("ssh-keygen"),
+        assumeTrue(TestFiles.onPath("ssh") && TestFiles.onPath("ssh-keygen"),
                 "skipped: the shell system test needs the OpenSSH client (ssh, ssh-keygen): apt-get install openssh-client");
         work = TandemSites.ROOT.resolve("tests/target/system-admin-shell");
-        deleteRecursively(work);
+        TestFiles.deleteRecursively(work);
         Files.createDirectories(work);
         adminKey = keygen("admin_key");
         operatorKey = keygen("olga_key");
@@ -77,13 +77,6 @@ class AdminShellSystemTest {
     static void stopCluster() {
         if (cluster != null) cluster.close();
         if (hosts != null) hosts.close();
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
     }
 
     private static Path keygen(String name) throws Exception {
@@ -190,7 +183,7 @@ class AdminShellSystemTest {
     @Test
     @Order(5)
     void anInteractiveSessionCompletesCommitsAndRefusesBadInputThenCommitConfirmRollsBack() throws Exception {
-        assumeTrue(onPath("expect"), "skipped: the interactive session is driven by expect: apt-get install expect");
+        assumeTrue(TestFiles.onPath("expect"), "skipped: the interactive session is driven by expect: apt-get install expect");
         String megabyte = "x".repeat(1 << 20);
         Files.writeString(work.resolve("long-line"), megabyte);
         String script = """
@@ -256,12 +249,5 @@ class AdminShellSystemTest {
     private static String tail(String text) {
         String cleaned = text.length() > 1 << 20 ? text.replaceAll("x{200,}", "x…x") : text;
         return cleaned.substring(Math.max(0, cleaned.length() - 4000));
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

@@ -30,7 +30,7 @@ class ControlPlaneSystemTest {
     void cuttingTheLeadersSiteElectsANewLeaderAndHealingMergesItBack() throws Exception {
         assumeTrue(NetLab.unavailableReason().isEmpty(), () -> "skipped: " + NetLab.unavailableReason().orElseThrow());
         Path work = TandemSites.ROOT.resolve("tests/target/system-control-plane");
-        deleteRecursively(work);
+        TestFiles.deleteRecursively(work);
         Map<String, String> nodes = new LinkedHashMap<>();
         nodes.put("a1", "a");
         nodes.put("b1", "b");
@@ -112,12 +112,5 @@ class ControlPlaneSystemTest {
             if (!m.path("reachable").asBoolean() || m.path("applied_version").asLong(-1) != version) return false;
         }
         return true;
-    }
-
-    private static void deleteRecursively(Path dir) throws java.io.IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

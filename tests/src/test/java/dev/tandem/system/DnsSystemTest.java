@@ -78,7 +78,7 @@ class DnsSystemTest {
             if (cluster == null) return;
             StringBuilder out = new StringBuilder("\n=== " + context.getDisplayName() + " failed; node logs:" + cluster.logTails());
             Path namedLog = work.resolve("bind/named.log");
-            if (Files.exists(namedLog)) out.append("\n--- named (").append(namedLog).append(") ---\n").append(tail(namedLog, 30));
+            if (Files.exists(namedLog)) out.append("\n--- named (").append(namedLog).append(") ---\n").append(TestFiles.tail(namedLog, 30));
             System.err.println(out);
         }
     };
@@ -89,7 +89,7 @@ class DnsSystemTest {
         assumeTrue(missing.isEmpty(), "skipped: the DNS system test needs dig, nsupdate (apt-get install bind9-dnsutils) and named "
                 + "(apt-get install bind9); missing: " + missing);
         work = TandemSites.ROOT.resolve("tests/target/system-dns");
-        deleteRecursively(work);
+        TestFiles.deleteRecursively(work);
         Files.createDirectories(work);
         transferSecret = secret();
         updateSecret = secret();
@@ -356,7 +356,7 @@ class DnsSystemTest {
 
         long serial = soaSerial("a1");
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            assertThat(named.isAlive()).as("named exited; its log:\n" + tail(log, 30)).isTrue();
+            assertThat(named.isAlive()).as("named exited; its log:\n" + TestFiles.tail(log, 30)).isTrue();
             assertThat(bindSerial()).as("BIND's serial of sys.test").isEqualTo(serial);
         });
         Dig www = digAt(BIND_LISTEN, BIND_PORT, "www.sys.test", "A");
@@ -389,9 +389,9 @@ class DnsSystemTest {
         Matcher completed = Pattern.compile("Transfer completed: \\d+ messages, (\\d+) records, .*\\(serial " + next + "\\)")
                 .matcher(Files.readString(log));
         boolean incremental = completed.find() ? Integer.parseInt(completed.group(1)) < zoneSize
-                : cluster.nodes().stream().anyMatch(n -> read(cluster.log(n)).contains("IXFR of sys.test from serial " + serial + " to " + next));
+                : cluster.nodes().stream().anyMatch(n -> TestFiles.read(cluster.log(n)).contains("IXFR of sys.test from serial " + serial + " to " + next));
         assertThat(incremental).as("the transfer of serial " + next + " does not look incremental (the zone has " + zoneSize
-                + " records in an AXFR); named log:\n" + tail(log, 30)).isTrue();
+                + " records in an AXFR); named log:\n" + TestFiles.tail(log, 30)).isTrue();
     }
 
     /** The number of records an AXFR of sys.test from a1 gave, or -1 if it failed. */
@@ -606,7 +606,7 @@ class DnsSystemTest {
                 "--text", "backend at site " + site), log, Map.of());
         backends.put(site, p);
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            if (!p.isAlive()) throw new AssertionError("the backend at " + address + " exited:\n" + read(log));
+            if (!p.isAlive()) throw new AssertionError("the backend at " + address + " exited:\n" + TestFiles.read(log));
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(address, BACKEND_PORT), 500);
                 return true;
@@ -641,25 +641,5 @@ class DnsSystemTest {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return Path.of(dir, tool).toString();
         }
         return null;
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static String tail(Path file, int lines) {
-        List<String> all = List.of(read(file).split("\n"));
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }

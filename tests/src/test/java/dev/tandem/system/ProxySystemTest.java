@@ -108,7 +108,7 @@ class ProxySystemTest {
             if (cluster == null) return;
             StringBuilder out = new StringBuilder("\n=== " + context.getDisplayName() + " failed; node logs:" + cluster.logTails());
             for (String node : List.of("a1", "b1")) {
-                out.append("\n--- ").append(accessLog(node)).append(" ---\n").append(tail(accessLog(node), 20));
+                out.append("\n--- ").append(accessLog(node)).append(" ---\n").append(TestFiles.tail(accessLog(node), 20));
             }
             System.err.println(out);
         }
@@ -116,11 +116,11 @@ class ProxySystemTest {
 
     @BeforeAll
     static void startCluster() throws Exception {
-        List<String> missing = List.of("curl", "openssl", "ssh", "ssh-keygen").stream().filter(t -> !onPath(t)).toList();
+        List<String> missing = List.of("curl", "openssl", "ssh", "ssh-keygen").stream().filter(t -> !TestFiles.onPath(t)).toList();
         assumeTrue(missing.isEmpty(), "skipped: the proxy system test needs curl, openssl and the OpenSSH client "
                 + "(apt-get install curl openssl openssh-client); missing: " + missing);
         work = TandemSites.ROOT.resolve("tests/target/system-proxy");
-        deleteRecursively(work);
+        TestFiles.deleteRecursively(work);
         Files.createDirectories(work);
         adminKey = work.resolve("admin_key");
         run(List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "admin", "-f", adminKey.toString()));
@@ -345,8 +345,8 @@ class ProxySystemTest {
             assertThat(drain.process.isAlive()).as("the drain returned while the upload was in flight: " + drain.lines).isTrue();
 
             assertThat(upload.waitFor(120, TimeUnit.SECONDS)).isTrue();
-            assertThat(upload.exitValue()).as(read(work.resolve("upload.err"))).isZero();
-            assertThat(read(uploadOut)).isEqualTo("api site-a received " + UPLOAD_BYTES + " bytes\n200");
+            assertThat(upload.exitValue()).as(TestFiles.read(work.resolve("upload.err"))).isZero();
+            assertThat(TestFiles.read(uploadOut)).isEqualTo("api site-a received " + UPLOAD_BYTES + " bytes\n200");
             long bodyRead = apiA.bodyReadAt;
 
             assertThat(drain.process.waitFor(70, TimeUnit.SECONDS)).as("drain output so far: " + drain.lines).isTrue();
@@ -408,7 +408,7 @@ class ProxySystemTest {
         ClusterConfig config = ConfigCodec.readYaml(export.out());
         ProxyConfig proxy = config.proxy();
         List<ProxyCertificate> certificates = new ArrayList<>(proxy.certificates());
-        certificates.add(new ProxyCertificate("three", read(work.resolve("three.pem")), read(work.resolve("three.key"))));
+        certificates.add(new ProxyCertificate("three", TestFiles.read(work.resolve("three.pem")), TestFiles.read(work.resolve("three.key"))));
         List<ProxyRoute> routes = proxy.routes().stream().map(r -> r.name().equals("tls")
                 ? new ProxyRoute(r.name(), List.of("one.sys.test", "two.sys.test", "three.sys.test"), r.path(), r.pool()) : r).toList();
         ClusterConfig next = config.withProxy(new ProxyConfig(proxy.httpPort(), proxy.httpsPort(), proxy.sitePreference(),
@@ -441,7 +441,7 @@ class ProxySystemTest {
         assertThat(got.status()).as(got.toString()).isEqualTo(200);
         assertThat(got.member()).isEqualTo("retry site-b");
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-            String log = read(accessLog("a1"));
+            String log = TestFiles.read(accessLog("a1"));
             assertThat(log).containsPattern("\"GET retry\\.sys\\.test /fetch HTTP/1\\.1\" 200 .* retry/site-b " + Pattern.quote(BACKEND_B)
                     + ":" + RETRY_PORT + " retried after retry/site-a\n");
             assertThat(log).containsPattern("\"POST retry\\.sys\\.test /order HTTP/1\\.1\" 502 .* retry/site-a " + Pattern.quote(BACKEND_A)
@@ -669,7 +669,7 @@ class ProxySystemTest {
             p.destroyForcibly();
             throw new IOException("ssh " + command + " did not finish in 60 s");
         }
-        return new ProcessRun.Result(p.exitValue(), read(out), read(err));
+        return new ProcessRun.Result(p.exitValue(), TestFiles.read(out), TestFiles.read(err));
     }
 
     /** The {@code show proxy --json} row of one member. */
@@ -712,7 +712,7 @@ class ProxySystemTest {
         }
 
         String err() {
-            return read(err);
+            return TestFiles.read(err);
         }
     }
 
@@ -938,32 +938,5 @@ class ProxySystemTest {
     private static void run(List<String> command) throws IOException {
         ProcessRun.Result r = ProcessRun.run(command, Duration.ofSeconds(30));
         if (r.exit() != 0) throw new IOException(String.join(" ", command) + " exited " + r.exit() + ": " + r.err());
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static String tail(Path file, int lines) {
-        List<String> all = List.of(read(file).split("\n"));
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }
