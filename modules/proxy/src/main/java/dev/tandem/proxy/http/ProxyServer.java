@@ -56,7 +56,7 @@ public final class ProxyServer implements AutoCloseable {
     private AccessLog accessLog;
     private ServerConnector http;
     private ServerConnector https;
-    private Listeners listening;
+    private List<ProxyCertificate> loadedCertificates;
 
     public ProxyServer(Supplier<ProxyState> state, Path accessLogFile) {
         this.accessLogFile = accessLogFile;
@@ -124,20 +124,25 @@ public final class ProxyServer implements AutoCloseable {
         if (!server.isStarted()) server.start();
         accessLog(accessLogOn);
 
-        boolean httpMoved = listening == null || !listening.host().equals(wanted.host()) || listening.httpPort() != wanted.httpPort();
-        if (httpMoved) http = replace(http, newHttpConnector(wanted));
-        boolean httpsMoved = listening == null || listening.https() != wanted.https() || !listening.host().equals(wanted.host())
-                || listening.httpsPort() != wanted.httpsPort();
-        if (httpsMoved) https = replace(https, wanted.https() ? newHttpsConnector(wanted) : null);
+        // each listener is compared with what it is bound to, so one that failed to bind is tried again next time
+        String httpAt = wanted.host() + ":" + wanted.httpPort();
+        if (http == null || !httpAt.equals(bound(http))) http = replace(http, newHttpConnector(wanted));
+        String httpsAt = wanted.https() ? wanted.host() + ":" + wanted.httpsPort() : null;
+        if (!java.util.Objects.equals(httpsAt, https == null ? null : bound(https))) {
+            https = replace(https, httpsAt == null ? null : newHttpsConnector(wanted));
+        }
         for (ServerConnector c : new ServerConnector[] {http, https}) {
             if (c != null) c.setIdleTimeout(wanted.timeouts().clientIdle().toMillis());
         }
-        listening = wanted;
+    }
+
+    private static String bound(ServerConnector c) {
+        return c.getHost() + ":" + c.getPort();
     }
 
     private void loadCertificates(List<ProxyCertificate> certificates) throws Exception {
+        if (loadedCertificates != null && loadedCertificates.equals(certificates)) return;
         KeyStore store = PemKeyStore.of(certificates);
-        if (listening != null && listening.certificates().equals(certificates)) return;
         if (tls.isStarted()) {
             tls.reload(f -> f.setKeyStore(store));
             LOG.info("proxy certificates reloaded: {}", certificates.stream().map(ProxyCertificate::name).toList());
@@ -145,6 +150,7 @@ public final class ProxyServer implements AutoCloseable {
             tls.setKeyStore(store);
             tls.setKeyStorePassword(PemKeyStore.PASSWORD);
         }
+        loadedCertificates = certificates;
     }
 
     private ServerConnector newHttpConnector(Listeners l) {
