@@ -13,6 +13,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT="$HERE/out"
+BENCH=dns
 
 # --- settings (environment overrides) ------------------------------------------------------------
 SERVERS=${SERVERS:-"nsd knot bind tandem"}
@@ -38,69 +39,28 @@ PACKAGES=(dnsperf nsd knot bind9 bind9-utils dnsutils time)
 # the system services those packages may start on port 53 (we leave none running)
 SYSTEM_SERVICES=(nsd knot named)
 
-CLK_TCK=$(getconf CLK_TCK)
-STARTED_PIDS=()   # every server process this script started (the process it forked itself)
-CLIENT_PID=       # the dnsperf run in progress (under /usr/bin/time)
 ADDED_ADDRS=()    # loopback addresses this script added (BIND only listens on configured ones)
 
 # results, by server
 declare -A R_VERSION R_STATUS R_QPS R_AVG R_LOST R_CPU R_PER_CPU R_RSS R_PSS R_P50 R_P99 \
-    R_LAT_QPS R_LAT_LOST R_CHECKS R_NOTES R_OTHER R_CLIENT_CPU
+    R_LAT_QPS R_LAT_LOST R_CHECKS R_NOTES R_OTHER R_CLIENT_CPU R_HEAP_USED R_HEAP_LIVE
 
-log() { echo "[bench/dns] $*" >&2; }
-die() { log "error: $*"; exit 1; }
-note() { R_NOTES[$1]="${R_NOTES[$1]:-}${R_NOTES[$1]:+; }$2"; }
+# logging, cleanup (stops what we started, by PID, also on failure or Ctrl-C), measuring, medians
+# shellcheck source=../lib.sh
+. "$ROOT/bench/lib.sh"
 
-# --- cleanup: stop what we started, by PID, also on failure or Ctrl-C ------------------------------
-
-# The PID and every descendant of it (NSD forks a main process and one process per server-count).
-tree_pids() {
-    local root=$1 pids=("$1") i=0 p
-    while [ $i -lt ${#pids[@]} ]; do
-        for p in $(awk -v ppid="${pids[$i]}" '{ sub(/^.*\) /, ""); if ($2 == ppid) print FILENAME }' \
-                /proc/[0-9]*/stat 2>/dev/null | cut -d/ -f3); do
-            pids+=("$p")
-        done
-        i=$((i + 1))
-    done
-    for p in "${pids[@]}"; do if [ -d "/proc/$p" ]; then echo "$p"; fi; done
-}
-
-# SIGTERM to the process we started and its descendants, then SIGKILL to whatever is left after 10 s.
-stop_tree() {
-    local root=$1 pids p
-    pids=$(tree_pids "$root")
-    [ -n "$pids" ] || return 0
-    # shellcheck disable=SC2086
-    kill -TERM $pids 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        pids=$(for p in $pids; do if [ -d "/proc/$p" ]; then echo "$p"; fi; done)
-        [ -z "$pids" ] && break
-        sleep 0.1
-    done
-    # shellcheck disable=SC2086
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
-    wait "$root" 2>/dev/null || true
-}
-
-cleanup() {
-    local pid a
-    [ -n "$CLIENT_PID" ] && stop_tree "$CLIENT_PID"
-    for pid in "${STARTED_PIDS[@]}"; do stop_tree "$pid"; done
-    STARTED_PIDS=()
+# cleanup, after the processes: the loopback addresses we added
+cleanup_more() {
+    local a
     for a in "${ADDED_ADDRS[@]}"; do ip addr del "$a/32" dev lo 2>/dev/null || true; done
     ADDED_ADDRS=()
 }
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
 
 # --- 1. packages -----------------------------------------------------------------------------------
 
 install_packages() {
-    local missing=() p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-    done
+    local missing=()
+    mapfile -t missing < <(missing_packages)
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root to install them"
     # dnsperf is in Debian's main archive from bookworm on; say so plainly if this system lacks it
@@ -109,31 +69,7 @@ install_packages() {
         apt-cache policy dnsperf | grep -q 'Candidate: [0-9]' ||
             die "dnsperf is not in this system's apt sources (it is in Debian bookworm main)"
     fi
-    log "installing ${missing[*]}"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >"$OUT/apt.log" 2>&1; then
-        apt-get update -qq >>"$OUT/apt.log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$OUT/apt.log" 2>&1 ||
-            { tail -20 "$OUT/apt.log" >&2; die "apt-get install failed (log: $OUT/apt.log)"; }
-    fi
-    stop_system_services
-}
-
-# A package's postinst may start its daemon as a system service (under systemd; elsewhere
-# policy-rc.d usually forbids it). They would sit on port 53 and use memory: stop them again,
-# through the init system, never by process name.
-stop_system_services() {
-    local s
-    for s in "${SYSTEM_SERVICES[@]}"; do
-        if [ -d /run/systemd/system ]; then
-            if systemctl is-active --quiet "$s" 2>/dev/null; then
-                log "stopping the $s system service the package started"
-                systemctl stop "$s" || true
-            fi
-        elif [ -x "/etc/init.d/$s" ] && "/etc/init.d/$s" status >/dev/null 2>&1; then
-            log "stopping the $s system service the package started"
-            "/etc/init.d/$s" stop >/dev/null 2>&1 || true
-        fi
-    done
+    apt_install "${missing[@]}"
 }
 
 # --- 2. data ---------------------------------------------------------------------------------------
@@ -150,58 +86,14 @@ render() { # TEMPLATE SERVER
 
 # --- measuring helpers -----------------------------------------------------------------------------
 
-# utime+stime of a process tree in clock ticks (fields 14 and 15; the name field may hold spaces)
-cpu_ticks() {
-    local pids
-    pids=$(tree_pids "$1")
-    [ -n "$pids" ] || { echo 0; return; }
-    # shellcheck disable=SC2086
-    (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) |
-        awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
-}
-
-# CPU time the whole machine spent busy (user, nice, system, irq, softirq), in clock ticks
-machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-
-# memory of a process tree in KiB: "RSS PSS" (PSS counts pages shared between the processes once)
-mem_kib() {
-    local pids p rss=0 pss=0 v
-    pids=$(tree_pids "$1")
-    for p in $pids; do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true); rss=$((rss + ${v:-0}))
-        v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true); pss=$((pss + ${v:-0}))
-    done
-    echo "$rss $pss"
-}
-
-# Other work on the machine (a build, a test suite) takes CPU from both dnsperf and the server, so
-# before each server wait until the machine is idle: under a tenth of a core busy over 2 s.
-wait_quiet() { # SERVER
-    local deadline=$((SECONDS + QUIET_WAIT)) m0 m1 said=
-    while :; do
-        m0=$(machine_busy_ticks); sleep 2; m1=$(machine_busy_ticks)
-        [ $(((m1 - m0) * 10)) -lt $((2 * CLK_TCK)) ] && return 0
-        if [ $SECONDS -ge $deadline ]; then
-            note "$1" "the machine was not idle before the run ($(awk -v t=$((m1 - m0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", t / hz / 2 }') cores busy)"
-            return 0
-        fi
-        [ -n "$said" ] || { log "  waiting up to ${QUIET_WAIT}s for the machine to go idle"; said=1; }
-    done
-}
-
 dig_short() { # SERVER NAME TYPE
     dig @"${ADDR[$1]}" -p "$PORT" "$2" "$3" +short +time=1 +tries=1 2>/dev/null || true
 }
 
-# Poll until the server answers host1.bench.test A correctly; fail if it dies or the time is up.
-wait_ready() { # SERVER PID TIMEOUT
-    local deadline=$((SECONDS + $3))
-    while [ $SECONDS -lt $deadline ]; do
-        [ -d "/proc/$2" ] || return 2
-        [ "$(dig_short "$1" host1.bench.test A)" = "10.0.0.1" ] && return 0
-        sleep 0.5
-    done
-    return 1
+# Ready: the server answers host1.bench.test A correctly (wait_ready polls this).
+server_answers() { [ "$(dig_short "$1" host1.bench.test A)" = "10.0.0.1" ]; } # SERVER
+not_ready_note() { # SERVER TIMEOUT
+    note "$1" "no answer for host1.bench.test within ${2}s; its log is in ${OUT#"$ROOT"/}/$1/"
 }
 
 # The same answers from every server, or the comparison means nothing.
@@ -227,23 +119,13 @@ check_answers() { # SERVER
     R_CHECKS[$s]="$ok/$total"
 }
 
-# One dnsperf run against SERVER; extra options after the output file. In the background plus
-# `wait`, so that Ctrl-C reaches our trap at once: run in the foreground, dnsperf would catch the
-# SIGINT itself, exit normally, and bash would carry on with the next step.
+# One dnsperf run against SERVER (client_run: in the background, so that Ctrl-C stops it at once);
+# extra options after the seconds.
 dnsperf_run() { # SERVER OUTFILE SECONDS [OPTIONS...]
-    local s=$1 file=$2 secs=$3 rc=0; shift 3
+    local s=$1 file=$2 secs=$3; shift 3
     # shellcheck disable=SC2086
-    /usr/bin/time -f '%U %S' -o "$file.time" \
-        dnsperf -s "${ADDR[$s]}" -p "$PORT" -d "$OUT/queries.txt" -c "$CLIENTS" -l "$secs" $DNSPERF_OPTS "$@" \
-        >"$file" 2>&1 </dev/null &
-    CLIENT_PID=$!
-    wait "$CLIENT_PID" || rc=$?
-    CLIENT_PID=
-    if [ $rc -ne 0 ]; then
-        log "dnsperf failed: $(tail -1 "$file")"
-        note "$s" "dnsperf failed (exit $rc), see ${file#"$OUT"/}"
-    fi
-    return 0
+    client_run "$s" "$file" \
+        dnsperf -s "${ADDR[$s]}" -p "$PORT" -d "$OUT/queries.txt" -c "$CLIENTS" -l "$secs" $DNSPERF_OPTS "$@"
 }
 
 field() { # FILE LABEL -> the first number after "LABEL:" (dnsperf's summary lines)
@@ -281,49 +163,25 @@ start_bind() {
     SERVER_PID=$!
 }
 
-# Tandem: a one-node cluster from the generated document. `tandem init` builds the project first
-# if needed; `tandem run` then execs the JVM, so $! is the JVM's PID.
-start_tandem() {
-    rm -rf "$OUT/tandem"
-    mkdir -p "$OUT/tandem"
-    if ! "$ROOT/tandem" init --config "$OUT/tandem-cluster.yaml" --out "$OUT/tandem/cluster" >"$OUT/tandem/init.log" 2>&1; then
-        note tandem "tandem init failed: $(grep -v '^\s*$' "$OUT/tandem/init.log" | tail -1 | cut -c1-200)"
-        R_STATUS[tandem]="init failed"
-        return 1
-    fi
-    TANDEM_NO_BUILD=1 "$ROOT/tandem" run --config "$OUT/tandem/cluster/n1/node.yaml" \
-        >"$OUT/tandem/node.log" 2>&1 </dev/null &
-    SERVER_PID=$!
-}
+# Tandem: a one-node cluster from the document generate_data wrote.
+start_tandem() { start_tandem_node; }
 
 version_of() {
     case $1 in
         nsd) nsd -v 2>&1 | awk 'NR == 1 { print $3 }' ;;
         knot) knotd --version | awk '{ print $NF }' ;;
         bind) named -v | awk '{ print $2 }' ;;
-        tandem) echo "git $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- modules appliance 2>/dev/null || echo +wip)" ;;
+        tandem) tandem_version ;;
     esac
 }
 
 bench_server() {
-    local s=$1 dir="$OUT/results/$1" timeout=$READY_TIMEOUT rc=0
+    local s=$1 dir="$OUT/results/$1"
     mkdir -p "$dir"
     wait_quiet "$s"
     R_VERSION[$s]=$(version_of "$s")
     log "${LABEL[$s]} ${R_VERSION[$s]} on ${ADDR[$s]}:$PORT"
-    SERVER_PID=
-    "start_$s" || { R_STATUS[$s]=${R_STATUS[$s]:-"did not start"}; return 0; }
-    STARTED_PIDS+=("$SERVER_PID")
-    [ "$s" = tandem ] && timeout=$TANDEM_TIMEOUT
-    wait_ready "$s" "$SERVER_PID" "$timeout" || rc=$?
-    if [ $rc -ne 0 ]; then
-        if [ $rc -eq 2 ]; then R_STATUS[$s]="exited"; else R_STATUS[$s]="did not answer"; fi
-        note "$s" "no answer for host1.bench.test within ${timeout}s; its log is in ${OUT#"$ROOT"/}/$s/"
-        local last; last=$(cat "$OUT/$s"/*.log 2>/dev/null | grep -v '^\s*$' | tail -1 | cut -c1-200)
-        [ -n "$last" ] && note "$s" "last log line: $last"
-        stop_server "$s"
-        return 0
-    fi
+    start_server "$s" || return 0
     check_answers "$s"
 
     log "  warm-up ${WARMUP}s"
@@ -340,7 +198,7 @@ bench_server() {
     R_RSS[$s]=$((rss / 1024)); R_PSS[$s]=$((pss / 1024))
     if [ "$s" = tandem ]; then tandem_heap "$SERVER_PID"; fi
     R_STATUS[$s]=${R_STATUS[$s]:-ok}
-    stop_server "$s"
+    stop_server
 }
 
 # One round: a full-speed run with the server's and the machine's CPU time around it, then a
@@ -352,11 +210,10 @@ measure_round() { # SERVER DIR ROUND
     c0=$(cpu_ticks "$SERVER_PID"); m0=$(machine_busy_ticks)
     dnsperf_run "$s" "$f" "$DURATION" -q "$OUTSTANDING"
     c1=$(cpu_ticks "$SERVER_PID"); m1=$(machine_busy_ticks)
-    cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-    client=$(awk '{ printf "%.2f", $1 + $2 }' "$f.time" 2>/dev/null || echo 0)
+    cpu=$(cpu_seconds $((c1 - c0)))
+    client=$(client_cpu "$f")
     # whatever else ran meanwhile (another build, a test suite) took CPU from both
-    other=$(awk -v m=$((m1 - m0)) -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v cl="$client" \
-        'BEGIN { o = (m - c) / hz - cl; if (o < 0) o = 0; printf "%.2f", o }')
+    other=$(other_cpu $((m1 - m0)) $((c1 - c0)) "$client")
 
     # every answer's latency written out (-v): dnsperf itself reports only average, min, max, stddev
     dnsperf_run "$s" "$lf" "$LAT_DURATION" -q "$OUTSTANDING" -Q "$LAT_QPS" -v
@@ -379,57 +236,31 @@ measure_round() { # SERVER DIR ROUND
 # the spread of the main ones in the notes.
 summarize_rounds() { # SERVER ROUNDS-FILE
     local s=$1 t=$2
-    median() { # COLUMN -> the median of that column (the lower middle for an even count)
-        cut -f"$1" "$t" | grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
-    }
-    R_QPS[$s]=$(median 1)
-    R_AVG[$s]=$(median 2)
+    R_QPS[$s]=$(median "$t" 1)
+    R_AVG[$s]=$(median "$t" 2)
     R_LOST[$s]=$(awk -F'\t' '{ n += $3 } END { print n + 0 }' "$t")
-    R_CPU[$s]=$(median 5)
-    R_PER_CPU[$s]=$(awk -F'\t' '$5 > 0 { print $4 / $5 }' "$t" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)]; else print "-" }')
-    R_CLIENT_CPU[$s]=$(median 6)
+    R_CPU[$s]=$(median "$t" 5)
+    R_PER_CPU[$s]=$(awk -F'\t' '$5 > 0 { print $4 / $5 }' "$t" | median_of "%.0f")
+    R_CLIENT_CPU[$s]=$(median "$t" 6)
     R_OTHER[$s]=$(cut -f7 "$t" | sort -g | tail -1)
-    R_P50[$s]=$(median 8)
-    R_P99[$s]=$(median 9)
-    R_LAT_QPS[$s]=$(median 10)
+    R_P50[$s]=$(median "$t" 8)
+    R_P99[$s]=$(median "$t" 9)
+    R_LAT_QPS[$s]=$(median "$t" 10)
     R_LAT_LOST[$s]=$(awk -F'\t' '{ n += $11 } END { print n + 0 }' "$t")
     if [ "$ROUNDS" -gt 1 ]; then
         note "$s" "over $ROUNDS rounds: q/s $(awk -F'\t' 'NR == 1 || $1 < a { a = $1 } NR == 1 || $1 > b { b = $1 } END { printf "%.0f–%.0f", a, b }' "$t"), answers per CPU-s $(awk -F'\t' '$5 > 0 { x = $4 / $5; if (!n++ || x < a) a = x; if (n == 1 || x > b) b = x } END { printf "%.0f–%.0f", a, b }' "$t"), p99 $(awk -F'\t' '$9 != "-" { x = $9 * 1000; if (!n++ || x < a) a = x; if (n == 1 || x > b) b = x } END { printf "%.3f–%.3f ms", a, b }' "$t")"
     fi
 }
 
-# The JVM's heap: in use now, and live after a full GC (what the zone and the node really keep).
-tandem_heap() {
-    local pid=$1 used live
-    used=$(jstat -gc "$pid" 2>/dev/null | awk 'NR == 2 { printf "%.0f", ($3 + $4 + $6 + $8) / 1024 }') || true
-    jcmd "$pid" GC.run >/dev/null 2>&1 || true
-    live=$(jstat -gc "$pid" 2>/dev/null | awk 'NR == 2 { printf "%.0f", ($3 + $4 + $6 + $8) / 1024 }') || true
-    jcmd "$pid" GC.heap_info >"$OUT/results/tandem/heap_info.txt" 2>&1 || true
-    note tandem "JVM heap: ${used:-?} MiB in use after the runs, ${live:-?} MiB live after a full GC (-Xmx256m)"
-}
-
-stop_server() {
-    local keep=() p
-    [ -n "${SERVER_PID:-}" ] || return 0
-    stop_tree "$SERVER_PID"
-    for p in "${STARTED_PIDS[@]}"; do [ "$p" != "$SERVER_PID" ] && keep+=("$p"); done
-    STARTED_PIDS=("${keep[@]}")
-    SERVER_PID=
-}
-
 # --- 4. report -------------------------------------------------------------------------------------
 
 ms() { [ -n "${1:-}" ] && [ "$1" != "-" ] && awk -v v="$1" 'BEGIN { printf "%.3f", v * 1000 }' || echo "-"; }
-num() { [ -n "${1:-}" ] && [ "$1" != "-" ] && awk -v v="$1" 'BEGIN { printf "%.0f", v }' || echo "-"; }
-ratio() { # A B -> A/B, or "-" when either is missing
-    awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
-}
 
 report() {
     local s
     echo "# Authoritative DNS: Tandem vs NSD, Knot DNS, BIND 9"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r)."
+    machine_line
     echo "Zone bench.test: $(grep -vc '^\$' "$OUT/bench.test.zone") records ($HOSTS hosts). Queries: $QUERIES-line file, ~90% existing names" \
         "(A, AAAA, MX, TXT), ~10% NXDOMAIN, UDP$([ -n "$DNSPERF_OPTS" ] && echo ", dnsperf $DNSPERF_OPTS")."
     echo "Per server: a ${WARMUP}s warm-up, then $ROUNDS rounds of a ${DURATION}s full-speed run (dnsperf -c $CLIENTS -q $OUTSTANDING) and a"
@@ -476,14 +307,12 @@ main() {
     local s
     mkdir -p "$OUT"
     [ "$(id -u)" -eq 0 ] || log "warning: not root; packages cannot be installed and BIND needs a loopback address added"
-    for s in $SERVERS; do [ -n "${ADDR[$s]:-}" ] || die "unknown server \"$s\" (nsd, knot, bind, tandem)"; done
+    check_servers "nsd, knot, bind, tandem"
     install_packages
-    rm -rf "$OUT/results"
-    mkdir -p "$OUT/results"
+    fresh_results
     generate_data
     for s in $SERVERS; do bench_server "$s"; done
-    report | tee "$OUT/results.md"
-    log "written to ${OUT#"$ROOT"/}/results.md"
+    write_report
 }
 
 main "$@"

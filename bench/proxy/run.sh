@@ -14,6 +14,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT="$HERE/out"
+BENCH=proxy
 
 # --- settings (environment overrides) ------------------------------------------------------------
 SERVERS=${SERVERS:-"backend haproxy nginx tandem"}
@@ -40,71 +41,20 @@ PACKAGES=(haproxy nginx wrk curl time)
 # the system services those packages may start (nginx on port 80); we leave none running
 SYSTEM_SERVICES=(nginx haproxy)
 
-CLK_TCK=$(getconf CLK_TCK)
-STARTED_PIDS=()   # every server process this script started (the process it forked itself)
-CLIENT_PID=       # the wrk run in progress (under /usr/bin/time)
 BACKEND_PID=      # the backend nginx's master, for the whole run
-SERVER_PID=       # the proxy being measured
 
 # results, by server
 declare -A R_VERSION R_STATUS R_RPS R_P50 R_P99 R_REQ R_SOCKERR R_NON2XX R_CPU R_PER_CPU R_PER_100K \
     R_BACKEND_CPU R_BACKEND_CONNS R_BACKEND_REQ R_RSS R_PSS R_CLIENT_CPU R_OTHER R_HEAP_USED R_HEAP_LIVE R_NOTES
 
-log() { echo "[bench/proxy] $*" >&2; }
-die() { log "error: $*"; exit 1; }
-note() { R_NOTES[$1]="${R_NOTES[$1]:-}${R_NOTES[$1]:+; }$2"; }
+# logging, cleanup (stops what we started, by PID, also on failure or Ctrl-C), measuring, medians
+# shellcheck source=../lib.sh
+. "$ROOT/bench/lib.sh"
+
 url() { echo "http://${ADDR[$1]}:$(port_of "$1")/"; }
 port_of() { if [ "$1" = backend ]; then echo "$BACKEND_PORT"; else echo "$PORT"; fi; }
 
-# --- cleanup: stop what we started, by PID, also on failure or Ctrl-C ------------------------------
-
-# The PID and every descendant of it (nginx's master forks its workers).
-tree_pids() {
-    local root=$1 pids=("$1") i=0 p
-    while [ $i -lt ${#pids[@]} ]; do
-        for p in $(awk -v ppid="${pids[$i]}" '{ sub(/^.*\) /, ""); if ($2 == ppid) print FILENAME }' \
-                /proc/[0-9]*/stat 2>/dev/null | cut -d/ -f3); do
-            pids+=("$p")
-        done
-        i=$((i + 1))
-    done
-    for p in "${pids[@]}"; do if [ -d "/proc/$p" ]; then echo "$p"; fi; done
-}
-
-# SIGTERM to the process we started and its descendants, then SIGKILL to whatever is left after 10 s.
-stop_tree() {
-    local root=$1 pids p
-    pids=$(tree_pids "$root")
-    [ -n "$pids" ] || return 0
-    # shellcheck disable=SC2086
-    kill -TERM $pids 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        pids=$(for p in $pids; do if [ -d "/proc/$p" ]; then echo "$p"; fi; done)
-        [ -z "$pids" ] && break
-        sleep 0.1
-    done
-    # shellcheck disable=SC2086
-    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
-    wait "$root" 2>/dev/null || true
-}
-
-cleanup() {
-    local pid
-    [ -n "$CLIENT_PID" ] && stop_tree "$CLIENT_PID"
-    for pid in "${STARTED_PIDS[@]}"; do stop_tree "$pid"; done
-    STARTED_PIDS=()
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-
 # --- 1. packages -----------------------------------------------------------------------------------
-
-missing_packages() {
-    local p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
-    done
-}
 
 # As root: install what is missing. Otherwise: nginx (the backend), wrk and curl are needed for
 # anything at all; without haproxy that peer is skipped.
@@ -120,88 +70,24 @@ install_packages() {
         SKIP_HAPROXY=1
         return 0
     fi
-    log "installing ${missing[*]}"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >"$OUT/apt.log" 2>&1; then
-        apt-get update -qq >>"$OUT/apt.log" 2>&1 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$OUT/apt.log" 2>&1 ||
-            { tail -20 "$OUT/apt.log" >&2; die "apt-get install failed (log: $OUT/apt.log)"; }
-    fi
-    stop_system_services
+    apt_install "${missing[@]}"
 }
 SKIP_HAPROXY=
 
-# A package's postinst may start its daemon as a system service (under systemd; elsewhere
-# policy-rc.d usually forbids it). Stop them again, through the init system, never by process name.
-stop_system_services() {
-    local s
-    for s in "${SYSTEM_SERVICES[@]}"; do
-        if [ -d /run/systemd/system ]; then
-            if systemctl is-active --quiet "$s" 2>/dev/null; then
-                log "stopping the $s system service the package started"
-                systemctl stop "$s" || true
-            fi
-        elif [ -x "/etc/init.d/$s" ] && "/etc/init.d/$s" status >/dev/null 2>&1; then
-            log "stopping the $s system service the package started"
-            "/etc/init.d/$s" stop >/dev/null 2>&1 || true
-        fi
-    done
-}
-
 # --- measuring helpers -----------------------------------------------------------------------------
-
-# utime+stime of a process tree in clock ticks (fields 14 and 15; the name field may hold spaces)
-cpu_ticks() {
-    local pids
-    pids=$(tree_pids "$1")
-    [ -n "$pids" ] || { echo 0; return; }
-    # shellcheck disable=SC2086
-    (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) |
-        awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
-}
-
-# CPU time the whole machine spent busy (user, nice, system, irq, softirq), in clock ticks
-machine_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-
-# memory of a process tree in KiB: "RSS PSS" (PSS counts pages shared between the processes once)
-mem_kib() {
-    local pids p rss=0 pss=0 v
-    pids=$(tree_pids "$1")
-    for p in $pids; do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true); rss=$((rss + ${v:-0}))
-        v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true); pss=$((pss + ${v:-0}))
-    done
-    echo "$rss $pss"
-}
-
-# Other work on the machine (a build, a test suite) takes CPU from wrk, the proxy and the backend,
-# so before each server wait until the machine is idle: under a tenth of a core busy over 2 s.
-wait_quiet() { # SERVER
-    local deadline=$((SECONDS + QUIET_WAIT)) m0 m1 said=
-    while :; do
-        m0=$(machine_busy_ticks); sleep 2; m1=$(machine_busy_ticks)
-        [ $(((m1 - m0) * 10)) -lt $((2 * CLK_TCK)) ] && return 0
-        if [ $SECONDS -ge $deadline ]; then
-            note "$1" "the machine was not idle before the run ($(awk -v t=$((m1 - m0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", t / hz / 2 }') cores busy)"
-            return 0
-        fi
-        [ -n "$said" ] || { log "  waiting up to ${QUIET_WAIT}s for the machine to go idle"; said=1; }
-    done
-}
 
 # "STATUS BYTES" of one GET, the body to FILE and the headers to FILE.headers
 http_get() { # URL FILE
     curl -s -o "$2" -D "$2.headers" -w '%{http_code} %{size_download}' --max-time 2 "$1" 2>/dev/null || true
 }
 
-# Poll until the server answers 200 with the backend's body; fail if it dies or the time is up.
-wait_ready() { # SERVER PID TIMEOUT
-    local deadline=$((SECONDS + $3)) f="$OUT/results/$1/response"
-    while [ $SECONDS -lt $deadline ]; do
-        [ -d "/proc/$2" ] || return 2
-        if [ "$(http_get "$(url "$1")" "$f")" = "200 $BODY_BYTES" ] && cmp -s "$f" "$OUT/body"; then return 0; fi
-        sleep 0.5
-    done
-    return 1
+# Ready: the server answers 200 with the backend's body (wait_ready polls this).
+server_answers() { # SERVER
+    local f="$OUT/results/$1/response"
+    [ "$(http_get "$(url "$1")" "$f")" = "200 $BODY_BYTES" ] && cmp -s "$f" "$OUT/body"
+}
+not_ready_note() { # SERVER TIMEOUT
+    note "$1" "no 200 with the ${BODY_BYTES}-byte body within ${2}s (last try: \"$(http_get "$(url "$1")" "$OUT/results/$1/response")\"); its logs are in ${OUT#"$ROOT"/}/$1/"
 }
 
 # Is something (not ours) already listening on ADDR:PORT?
@@ -209,19 +95,10 @@ port_busy() { # ADDR PORT
     ss -Hltn 2>/dev/null | awk -v a="$1:$2" '$4 == a || $4 == "0.0.0.0:" substr(a, index(a, ":") + 1) { f = 1 } END { exit !f }'
 }
 
-# One wrk run against SERVER; in the background plus `wait`, so that Ctrl-C reaches our trap at once.
+# One wrk run against SERVER (client_run: in the background, so that Ctrl-C stops it at once).
 wrk_run() { # SERVER OUTFILE SECONDS [OPTIONS...]
-    local s=$1 file=$2 secs=$3 rc=0; shift 3
-    /usr/bin/time -f '%U %S' -o "$file.time" \
-        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${secs}s" "$@" "$(url "$s")" >"$file" 2>&1 </dev/null &
-    CLIENT_PID=$!
-    wait "$CLIENT_PID" || rc=$?
-    CLIENT_PID=
-    if [ $rc -ne 0 ]; then
-        log "wrk failed: $(tail -1 "$file")"
-        note "$s" "wrk failed (exit $rc), see ${file#"$OUT"/}"
-    fi
-    return 0
+    local s=$1 file=$2 secs=$3; shift 3
+    client_run "$s" "$file" wrk -t "$THREADS" -c "$CONNECTIONS" -d "${secs}s" "$@" "$(url "$s")"
 }
 
 # wrk's summary: "req/s p50-ms p99-ms requests socket-errors non-2xx" (latencies converted to ms)
@@ -255,6 +132,29 @@ backend_counters() {
 # nginx runs as root here; its workers switch to an unprivileged user that exists on Debian
 nginx_user() { if [ "$(id -u)" -eq 0 ]; then echo "user www-data;"; fi; }
 
+# The start of both nginx configs, up to inside http {}: in the foreground, its pid and error log
+# and temp files under DIR, no access log, client connections kept for ever.
+nginx_conf_head() { # DIR WORKER-PROCESSES
+    local d=$1
+    cat <<EOF
+$(nginx_user)
+daemon off;
+worker_processes $2;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+EOF
+}
+
 # nginx with its own prefix, config and logs under out/NAME, in the foreground (daemon off), so $!
 # is the master; checked with -t first.
 start_nginx_conf() { # NAME
@@ -271,21 +171,7 @@ start_backend() {
     rm -rf "$d"; mkdir -p "$d"
     cat >"$d/nginx.conf" <<EOF
 # Generated by bench/proxy/run.sh: the backend every proxy forwards to.
-$(nginx_user)
-daemon off;
-worker_processes $BACKEND_WORKERS;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fastcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
+$(nginx_conf_head "$d" "$BACKEND_WORKERS")
     server {
         listen ${ADDR[backend]}:$BACKEND_PORT;
         location / {
@@ -347,21 +233,7 @@ start_nginx() {
     rm -rf "$d"; mkdir -p "$d/tmp"
     cat >"$d/nginx.conf" <<EOF
 # Generated by bench/proxy/run.sh
-$(nginx_user)
-daemon off;
-worker_processes auto;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $d/tmp/body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fastcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
+$(nginx_conf_head "$d" auto)
     upstream bench {
         server ${ADDR[backend]}:$BACKEND_PORT;
         keepalive 64;
@@ -414,45 +286,24 @@ EOF
 EOF
 }
 
-# Tandem: a one-node cluster from the generated document. `tandem init` builds the project first
-# if needed; `tandem run` then execs the JVM (-Xmx256m, as the tandem script starts it), so $! is
-# the JVM's PID.
+# Tandem: a one-node cluster from that document.
 start_tandem() {
     tandem_document >"$OUT/tandem-cluster.yaml"
-    rm -rf "$OUT/tandem"
-    mkdir -p "$OUT/tandem"
-    if ! "$ROOT/tandem" init --config "$OUT/tandem-cluster.yaml" --out "$OUT/tandem/cluster" >"$OUT/tandem/init.log" 2>&1; then
-        note tandem "tandem init failed: $(grep -v '^\s*$' "$OUT/tandem/init.log" | tail -1 | cut -c1-200)"
-        R_STATUS[tandem]="init failed"
-        return 1
-    fi
-    TANDEM_NO_BUILD=1 "$ROOT/tandem" run --config "$OUT/tandem/cluster/n1/node.yaml" \
-        >"$OUT/tandem/node.log" 2>&1 </dev/null &
-    SERVER_PID=$!
+    start_tandem_node
 }
 
 version_of() {
     case $1 in
         backend | nginx) nginx -v 2>&1 | sed 's|.*nginx/||' ;;
         haproxy) if command -v haproxy >/dev/null; then haproxy -v | awk 'NR == 1 { print $3 }'; fi ;;
-        tandem) echo "git $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- modules appliance 2>/dev/null || echo +wip)" ;;
+        tandem) tandem_version ;;
     esac
-}
-
-# The JVM's heap: in use now, and live after a full GC.
-tandem_heap() {
-    local pid=$1
-    R_HEAP_USED[tandem]=$(jstat -gc "$pid" 2>/dev/null | awk 'NR == 2 { printf "%.0f", ($3 + $4 + $6 + $8) / 1024 }') || true
-    jcmd "$pid" GC.run >/dev/null 2>&1 || true
-    R_HEAP_LIVE[tandem]=$(jstat -gc "$pid" 2>/dev/null | awk 'NR == 2 { printf "%.0f", ($3 + $4 + $6 + $8) / 1024 }') || true
-    jcmd "$pid" GC.heap_info >"$OUT/results/tandem/heap_info.txt" 2>&1 || true
-    note tandem "JVM heap: ${R_HEAP_USED[tandem]:-?} MiB in use after the runs, ${R_HEAP_LIVE[tandem]:-?} MiB live after a full GC (-Xmx256m)"
 }
 
 # --- 3. one server: start, check, warm up, measure, stop -------------------------------------------
 
 bench_server() {
-    local s=$1 dir="$OUT/results/$1" timeout=$READY_TIMEOUT rc=0 rss pss r
+    local s=$1 dir="$OUT/results/$1" rss pss r
     mkdir -p "$dir"
     if [ "$s" != backend ]; then
         if [ -z "$BACKEND_PID" ] || [ ! -d "/proc/$BACKEND_PID" ]; then
@@ -468,19 +319,7 @@ bench_server() {
     if [ "$s" = backend ]; then
         SERVER_PID=$BACKEND_PID
     else
-        SERVER_PID=
-        "start_$s" || { R_STATUS[$s]=${R_STATUS[$s]:-"did not start"}; SERVER_PID=; return 0; }
-        STARTED_PIDS+=("$SERVER_PID")
-        [ "$s" = tandem ] && timeout=$TANDEM_TIMEOUT
-        wait_ready "$s" "$SERVER_PID" "$timeout" || rc=$?
-        if [ $rc -ne 0 ]; then
-            if [ $rc -eq 2 ]; then R_STATUS[$s]="exited"; else R_STATUS[$s]="did not answer"; fi
-            note "$s" "no 200 with the ${BODY_BYTES}-byte body within ${timeout}s (last try: \"$(http_get "$(url "$s")" "$dir/response")\"); its logs are in ${OUT#"$ROOT"/}/$s/"
-            local last; last=$(cat "$OUT/$s"/*.log 2>/dev/null | grep -v '^\s*$' | tail -1 | cut -c1-200)
-            [ -n "$last" ] && note "$s" "last log line: $last"
-            stop_server "$s"
-            return 0
-        fi
+        start_server "$s" || return 0
     fi
     if [ "$s" = haproxy ] && grep -q 'WARNING\|ALERT' "$OUT/haproxy/stderr.log" "$OUT/haproxy/check.log" 2>/dev/null; then
         note haproxy "warnings: $(grep -h 'WARNING\|ALERT' "$OUT/haproxy/check.log" "$OUT/haproxy/stderr.log" | sort -u | cut -c1-160 | paste -sd'|')"
@@ -500,7 +339,7 @@ bench_server() {
         note tandem "access log: $([ -n "$TANDEM_ACCESS_LOG" ] && echo "proxy.access_log: $TANDEM_ACCESS_LOG" || echo "Tandem's default (on)"), $([ -n "$alog" ] && echo "proxy-access.log has $(wc -l <"$alog") lines ($(du -m "$alog" | cut -f1) MiB)" || echo "no proxy-access.log") after the runs"
     fi
     R_STATUS[$s]=${R_STATUS[$s]:-ok}
-    [ "$s" = backend ] || stop_server "$s"
+    [ "$s" = backend ] || stop_server
 }
 
 # One measured run, with the proxy's, the backend's and the machine's CPU time around it, and the
@@ -517,12 +356,11 @@ measure_round() { # SERVER DIR ROUND
     k1=$(backend_counters)
     read -r conns breq <<<"$(awk -v a="$k0" -v b="$k1" 'BEGIN { split(a, x, " "); split(b, y, " ")
         if (a == "" || b == "") print "- -"; else print y[1] - x[1] - 1, y[2] - x[2] - 1 }')"
-    cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-    bcpu=$(awk -v t=$((b1 - b0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
-    client=$(awk '{ printf "%.2f", $1 + $2 }' "$f.time" 2>/dev/null || echo 0)
+    cpu=$(cpu_seconds $((c1 - c0)))
+    bcpu=$(cpu_seconds $((b1 - b0)))
+    client=$(client_cpu "$f")
     # whatever else ran meanwhile (another build, a test suite) took CPU from all three
-    other=$(awk -v m=$((m1 - m0)) -v c=$((c1 - c0 + b1 - b0)) -v hz="$CLK_TCK" -v cl="$client" \
-        'BEGIN { o = (m - c) / hz - cl; if (o < 0) o = 0; printf "%.2f", o }')
+    other=$(other_cpu $((m1 - m0)) $((c1 - c0 + b1 - b0)) "$client")
     [ "$s" = backend ] && bcpu=-
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(parse_wrk "$f")" "$cpu" "$bcpu" "$client" "$other" "$conns" "$breq" \
         >>"$dir/rounds.tsv"
@@ -533,23 +371,18 @@ measure_round() { # SERVER DIR ROUND
 summarize_rounds() { # SERVER ROUNDS-FILE
     local s=$1 t=$2
     [ -s "$t" ] || return 0
-    median() { # COLUMN -> the median of that column (the lower middle for an even count)
-        cut -f"$1" "$t" | { grep -v '^-$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
-    }
-    per_cpu() { # requests per proxy CPU-second of each round, the median
-        awk -F'\t' '$7 > 0 && $4 != "-" { print $4 / $7 }' "$t" | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)]; else print "-" }'
-    }
-    R_RPS[$s]=$(median 1)
-    R_P50[$s]=$(median 2)
-    R_P99[$s]=$(median 3)
-    R_REQ[$s]=$(median 4)
+    R_RPS[$s]=$(median "$t" 1)
+    R_P50[$s]=$(median "$t" 2)
+    R_P99[$s]=$(median "$t" 3)
+    R_REQ[$s]=$(median "$t" 4)
     R_SOCKERR[$s]=$(awk -F'\t' '{ n += $5 } END { print n + 0 }' "$t")
     R_NON2XX[$s]=$(awk -F'\t' '{ n += $6 } END { print n + 0 }' "$t")
-    R_CPU[$s]=$(median 7)
-    R_PER_CPU[$s]=$(per_cpu)
+    R_CPU[$s]=$(median "$t" 7)
+    # requests per proxy CPU-second of each round, the median
+    R_PER_CPU[$s]=$(awk -F'\t' '$7 > 0 && $4 != "-" { print $4 / $7 }' "$t" | median_of "%.0f")
     R_PER_100K[$s]=$(awk -v p="${R_PER_CPU[$s]}" 'BEGIN { if (p == "-" || p == 0) print "-"; else printf "%.2f", 100000 / p }')
-    R_BACKEND_CPU[$s]=$(median 8)
-    R_CLIENT_CPU[$s]=$(median 9)
+    R_BACKEND_CPU[$s]=$(median "$t" 8)
+    R_CLIENT_CPU[$s]=$(median "$t" 9)
     R_OTHER[$s]=$(cut -f10 "$t" | sort -g | tail -1)
     R_BACKEND_CONNS[$s]=$(awk -F'\t' '$11 != "-" { n += $11; k++ } END { print k ? n : "-" }' "$t")
     R_BACKEND_REQ[$s]=$(awk -F'\t' '$12 != "-" { n += $12; k++ } END { print k ? n : "-" }' "$t")
@@ -561,15 +394,6 @@ summarize_rounds() { # SERVER ROUNDS-FILE
     if [ "$ROUNDS" -gt 1 ]; then
         note "$s" "over $ROUNDS runs: req/s $(awk -F'\t' 'NR == 1 || $1 < a { a = $1 } NR == 1 || $1 > b { b = $1 } END { printf "%.0f–%.0f", a, b }' "$t"), p99 $(awk -F'\t' 'NR == 1 || $3 < a { a = $3 } NR == 1 || $3 > b { b = $3 } END { printf "%.3f–%.3f ms", a, b }' "$t")"
     fi
-}
-
-stop_server() {
-    local keep=() p
-    [ -n "${SERVER_PID:-}" ] || return 0
-    stop_tree "$SERVER_PID"
-    for p in "${STARTED_PIDS[@]}"; do [ "$p" != "$SERVER_PID" ] && keep+=("$p"); done
-    STARTED_PIDS=("${keep[@]}")
-    SERVER_PID=
 }
 
 # The backend runs for the whole benchmark; every proxy forwards to it.
@@ -589,10 +413,6 @@ start_backend_once() {
 
 # --- 4. report -------------------------------------------------------------------------------------
 
-num() { [ -n "${1:-}" ] && [ "$1" != "-" ] && awk -v v="$1" 'BEGIN { printf "%.0f", v }' || echo "-"; }
-ratio() { # A B -> A/B, or "-" when either is missing
-    awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
-}
 errors() { # SERVER
     [ -n "${R_RPS[$1]:-}" ] || { echo "-"; return; }
     echo "${R_SOCKERR[$1]:-0} / ${R_NON2XX[$1]:-0}"
@@ -614,7 +434,7 @@ report() {
     local s
     echo "# HTTP reverse proxy: Tandem vs HAProxy, nginx"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(uname -r)."
+    machine_line
     echo "wrk $(wrk -v 2>&1 | awk 'NR == 1 { print $2 }'), $(java -version 2>&1 | head -1), Tandem $(version_of tandem)."
     echo "Backend: nginx $(version_of backend) on ${ADDR[backend]}:$BACKEND_PORT answering a fixed ${BODY_BYTES}-byte body (worker_processes $BACKEND_WORKERS)."
     echo "Per server: a ${WARMUP}s warm-up, then $ROUNDS measured run(s) of ${DURATION}s: \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\`,"
@@ -661,16 +481,14 @@ main() {
     local s
     mkdir -p "$OUT"
     [ "$(id -u)" -eq 0 ] || log "warning: not root; missing packages cannot be installed"
-    for s in $SERVERS; do [ -n "${ADDR[$s]:-}" ] || die "unknown server \"$s\" (backend, haproxy, nginx, tandem)"; done
+    check_servers "backend, haproxy, nginx, tandem"
     install_packages
-    rm -rf "$OUT/results"
-    mkdir -p "$OUT/results"
+    fresh_results
     # the body: BODY_BYTES printable bytes (no newline: it goes into nginx's config as a string)
     head -c "$BODY_BYTES" /dev/zero | tr '\0' 'x' >"$OUT/body"
     start_backend_once || die "the backend did not start; its logs are in ${OUT#"$ROOT"/}/backend/"
     for s in $SERVERS; do bench_server "$s"; done
-    report | tee "$OUT/results.md"
-    log "written to ${OUT#"$ROOT"/}/results.md"
+    write_report
 }
 
 main "$@"
