@@ -4,7 +4,6 @@ import dev.tandem.config.ProxyConfig;
 import dev.tandem.proxy.pool.Backend;
 import dev.tandem.proxy.route.RouteTable;
 import java.net.InetSocketAddress;
-import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -138,25 +137,14 @@ public final class BalancingProxy extends ProxyHandler {
         log(request, response, System.nanoTime() - exchange.startNanos, exchange.backend(), exchange.retriedFrom());
     }
 
-    /** {@code TIME CLIENT "METHOD HOST PATH PROTOCOL" STATUS BYTES DURATION POOL/MEMBER ADDRESS [retried after POOL/MEMBER]} */
     private void log(Request request, Response response, long nanos, Backend backend, Backend retriedFrom) {
         AccessLog out = accessLog;
         if (out == null || !state.get().config().accessLog()) return;
-        StringBuilder line = new StringBuilder(160)
-                .append(Instant.now()).append(' ')
-                .append(Request.getRemoteAddr(request)).append(" \"")
-                .append(request.getMethod()).append(' ').append(Request.getServerName(request)).append(' ')
-                .append(request.getHttpURI().getPathQuery()).append(' ').append(request.getConnectionMetaData().getProtocol()).append("\" ")
-                .append(response.getStatus()).append(' ')
-                .append(Response.getContentBytesWritten(response)).append(' ')
-                .append(TimeUnit.NANOSECONDS.toMicros(nanos) / 1000.0).append("ms ");
-        if (backend == null) {
-            line.append('-');
-        } else {
-            line.append(backend.label()).append(' ').append(backend.member().address());
-            if (retriedFrom != null) line.append(" retried after ").append(retriedFrom.label());
-        }
-        out.log(line.append('\n').toString());
+        out.log(new AccessLog.Entry(System.currentTimeMillis(), Request.getRemoteAddr(request), request.getMethod(),
+                Request.getServerName(request), request.getHttpURI().getPathQuery(), request.getConnectionMetaData().getProtocol(),
+                response.getStatus(), Response.getContentBytesWritten(response), TimeUnit.NANOSECONDS.toMicros(nanos),
+                backend == null ? null : backend.label(), backend == null ? null : backend.member().address(),
+                retriedFrom == null ? null : retriedFrom.label()));
     }
 
     @Override
