@@ -20,7 +20,6 @@ import dev.tandem.proxy.shell.ProxyShellCommands;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -134,8 +133,9 @@ public final class ProxyComponent implements Component {
         return context.cluster().observed().all();
     }
 
-    public Optional<ProxyServer> server() {
-        return Optional.ofNullable(server);
+    /** Client connections open on this node's listeners now. */
+    public synchronized int openConnections() {
+        return server == null ? 0 : server.openConnections();
     }
 
     @Override

@@ -22,10 +22,6 @@ public final class BackendPool {
         return config;
     }
 
-    public List<List<Backend>> tiers() {
-        return tiers;
-    }
-
     public List<Backend> members() {
         return tiers.stream().flatMap(List::stream).toList();
     }

@@ -90,6 +90,7 @@ public final class ProxyShellCommands {
                 Map<String, Object> all = new LinkedHashMap<>();
                 all.put("version", state.version());
                 all.put("listeners", proxy.listeners());
+                all.put("open_connections", proxy.openConnections());
                 all.put("routes", routes);
                 all.put("members", members);
                 out.println(ConfigCodec.json().writerWithDefaultPrettyPrinter().writeValueAsString(all));
@@ -101,7 +102,8 @@ public final class ProxyShellCommands {
                         : state.config().routes().isEmpty() ? "no routes (add one with  set proxy.routes.NAME.pool POOL)" : "see the node's log"));
                 return;
             }
-            out.println("listening: " + String.join("; ", listeners) + "   (config version " + state.version() + ")");
+            out.println("listening: " + String.join("; ", listeners) + "; " + proxy.openConnections() + " client connection(s) open"
+                    + "   (config version " + state.version() + ")");
             out.println();
             Table.print(routes, out);
             if (!members.isEmpty()) {
@@ -152,6 +154,7 @@ public final class ProxyShellCommands {
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException("--wait " + args.get(flag + 1) + ": expected a number of seconds");
                 }
+                if (waitSeconds < 0) throw new IllegalArgumentException("--wait " + waitSeconds + ": expected 0 or more seconds");
                 args.subList(flag, flag + 2).clear();
             }
             if (args.size() != 2) throw new IllegalArgumentException(usage);

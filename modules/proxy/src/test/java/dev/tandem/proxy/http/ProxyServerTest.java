@@ -8,6 +8,7 @@ import dev.tandem.config.ProxyCertificate;
 import dev.tandem.config.ProxyConfig;
 import dev.tandem.config.ProxyPool;
 import dev.tandem.config.ProxyRoute;
+import dev.tandem.health.TrustAnyCertificate;
 import dev.tandem.proxy.pool.BackendPool;
 import dev.tandem.proxy.pool.Pools;
 import dev.tandem.proxy.route.RouteTable;
@@ -35,7 +36,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -150,7 +150,7 @@ class ProxyServerTest {
         assertThat(certificateFor("api.two.test", httpsPort)).isEqualTo("CN=two.test");
 
         SSLContext trustAll = SSLContext.getInstance("TLS");
-        trustAll.init(null, new TrustManager[] {new TrustAll()}, null);
+        trustAll.init(null, new TrustManager[] {new TrustAnyCertificate()}, null);
         HttpClient h2 = HttpClient.newBuilder().sslContext(trustAll).version(HttpClient.Version.HTTP_2).build();
         HttpResponse<String> r = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + httpsPort + "/h2")).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -227,7 +227,7 @@ class ProxyServerTest {
 
     private String certificateFor(String sni, int httpsPort) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[] {new TrustAll()}, null);
+        context.init(null, new TrustManager[] {new TrustAnyCertificate()}, null);
         try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", httpsPort)) {
             SSLParameters params = socket.getSSLParameters();
             params.setServerNames(List.of(new SNIHostName(sni)));
@@ -325,19 +325,6 @@ class ProxyServerTest {
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
-        }
-    }
-
-    private static final class TrustAll implements X509TrustManager {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 }
