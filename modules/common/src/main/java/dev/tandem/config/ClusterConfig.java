@@ -19,7 +19,7 @@ public record ClusterConfig(
         DnsConfig dns,
         ProxyConfig proxy,
         VpnConfig vpn,
-        VolumesConfig volumes) {
+        List<Volume> volumes) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -31,7 +31,7 @@ public record ClusterConfig(
         dns = dns == null ? new DnsConfig() : dns;
         proxy = proxy == null ? new ProxyConfig() : proxy;
         vpn = vpn == null ? new VpnConfig() : vpn;
-        volumes = volumes == null ? new VolumesConfig() : volumes;
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
     }
 
     public Optional<Node> node(String name) {
@@ -44,6 +44,27 @@ public record ClusterConfig(
 
     public ClusterConfig withProxy(ProxyConfig next) {
         return new ClusterConfig(schemaVersion, cluster, sites, nodes, users, dns, next, vpn, volumes);
+    }
+
+    public Optional<Volume> volume(String name) {
+        return volumes.stream().filter(v -> v.name().equals(name)).findFirst();
+    }
+
+    public ClusterConfig withVolume(Volume volume) {
+        List<Volume> next = volumes.stream().map(v -> v.name().equals(volume.name()) ? volume : v).toList();
+        return new ClusterConfig(schemaVersion, cluster, sites, nodes, users, dns, proxy, vpn, next);
+    }
+
+    /**
+     * Whether a pool member tied to a volume may serve: only at the site of the volume's primary. A
+     * member tied to no volume, or to one this document lacks, always may.
+     */
+    public boolean followsPrimary(String volumeName, String memberSite) {
+        if (volumeName == null) return true;
+        return volume(volumeName)
+                .flatMap(v -> node(v.effectivePrimary()))
+                .map(primary -> primary.site().equals(memberSite))
+                .orElse(true);
     }
 
     /** Every node votes in raft, witnesses included: that is what a witness is for. */

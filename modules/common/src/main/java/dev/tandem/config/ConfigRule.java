@@ -13,6 +13,12 @@ public interface ConfigRule {
     /** Reports each problem with its path in list-index form ({@code dns.zones[0].records[2].mx[0]}). */
     void check(ClusterConfig config, Errors errors);
 
+    /**
+     * Checks a change from the running document to the next (an epoch that may only grow). Called after
+     * {@link #check} found the next document valid.
+     */
+    default void checkChange(ClusterConfig running, ClusterConfig next, Errors errors) {}
+
     interface Errors {
         void add(String path, String message);
     }

@@ -53,6 +53,9 @@ public final class ConfigValidator {
             throw new InvalidConfigException("cluster.name", "the cluster name cannot change (running is \""
                     + running.cluster().name() + "\")");
         }
+        ConfigValidator v = new ConfigValidator();
+        for (ConfigRule rule : ConfigRule.installed()) rule.checkChange(running, next, v::error);
+        if (!v.errors.isEmpty()) throw new InvalidConfigException(v.errors);
         return next;
     }
 

@@ -23,11 +23,16 @@ public record DnsPool(String name, Duration ttl, List<Member> members, HealthChe
     /**
      * @param priority lower is preferred (default 1); members of the next tier answer only when none of a better one is up
      * @param weight share among up members of a tier (default 1); 0 keeps the member out of answers unless it is the only one
+     * @param volume if set, the member answers only while that volume's primary is at the member's site
      */
-    public record Member(String name, String address, String site, Integer priority, Integer weight) {
+    public record Member(String name, String address, String site, Integer priority, Integer weight, String volume) {
         public Member {
             priority = priority == null ? 1 : priority;
             weight = weight == null ? 1 : weight;
+        }
+
+        public Member(String name, String address, String site, Integer priority, Integer weight) {
+            this(name, address, site, priority, weight, null);
         }
     }
 

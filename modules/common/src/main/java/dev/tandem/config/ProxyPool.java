@@ -20,20 +20,25 @@ public record ProxyPool(String name, Balance balance, List<Member> members, Chec
      * @param address {@code host:port} ({@code [v6]:port} for IPv6)
      * @param weight share of requests among healthy members of a site (default 1)
      * @param drained true: no new requests; those in flight finish ({@code proxy drain})
+     * @param volume if set, the member is used only while that volume's primary is at the member's site
      */
     public ProxyPool withMember(Member member) {
         List<Member> next = members.stream().map(m -> m.name().equals(member.name()) ? member : m).toList();
         return new ProxyPool(name, balance, next, check, passive);
     }
 
-    public record Member(String name, String address, String site, Integer weight, Boolean drained) {
+    public record Member(String name, String address, String site, Integer weight, Boolean drained, String volume) {
         public Member {
             weight = weight == null ? 1 : weight;
             drained = drained != null && drained;
         }
 
+        public Member(String name, String address, String site, Integer weight, Boolean drained) {
+            this(name, address, site, weight, drained, null);
+        }
+
         public Member withDrained(boolean value) {
-            return new Member(name, address, site, weight, value);
+            return new Member(name, address, site, weight, value, volume);
         }
     }
 

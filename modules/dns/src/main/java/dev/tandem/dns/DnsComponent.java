@@ -152,7 +152,7 @@ public final class DnsComponent implements Component {
     private Map<String, List<InetAddress>> computePoolAnswers(ClusterConfig config) {
         var observations = context.cluster().observed().all();
         Map<String, List<InetAddress>> out = new HashMap<>();
-        for (DnsPool pool : config.dns().pools()) out.put(pool.name(), PoolAnswers.answer(pool, PoolAnswers.views(pool, observations)));
+        for (DnsPool pool : pools(config).values()) out.put(pool.name(), PoolAnswers.answer(pool, PoolAnswers.views(pool, observations)));
         return out;
     }
 
@@ -189,7 +189,12 @@ public final class DnsComponent implements Component {
 
     private static Map<String, DnsPool> pools(ClusterConfig config) {
         Map<String, DnsPool> pools = new HashMap<>();
-        config.dns().pools().forEach(p -> pools.put(p.name(), p));
+        for (DnsPool p : config.dns().pools()) {
+            // a member tied to a volume answers only from the site of that volume's primary
+            List<DnsPool.Member> following = p.members().stream()
+                    .filter(m -> config.followsPrimary(m.volume(), m.site())).toList();
+            pools.put(p.name(), new DnsPool(p.name(), p.ttl(), following, p.check(), p.whenAllDown()));
+        }
         return pools;
     }
 

@@ -72,7 +72,8 @@ public final class ProxyComponent implements Component {
             return;
         }
         List<String> siteOrder = Pools.siteOrder(self.site(), proxy.sitePreference(), config.sites().stream().map(Site::name).toList());
-        Map<String, BackendPool> built = pools.build(proxy, siteOrder);
+        // a member tied to a volume serves only from the site of that volume's primary
+        Map<String, BackendPool> built = pools.build(proxy, siteOrder, m -> config.followsPrimary(m.volume(), m.site()));
         state = new ProxyState(new RouteTable(proxy.routes(), built), built, proxy, version.version());
         checks.reconcile(built.values());
         if (server == null) server = new ProxyServer(() -> state, context.local().dataDir().resolve("proxy-access.log"));

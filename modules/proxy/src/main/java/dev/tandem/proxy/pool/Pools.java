@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * Builds each config version's pools for this proxy node, handing a member that kept its address the
@@ -21,14 +22,16 @@ public final class Pools {
 
     /**
      * @param siteOrder the sites in the order this node prefers them: its own first
+     * @param serving which members may take requests at all (the others are left out of the pools)
      */
-    public synchronized Map<String, BackendPool> build(ProxyConfig proxy, List<String> siteOrder) {
+    public synchronized Map<String, BackendPool> build(ProxyConfig proxy, List<String> siteOrder, Predicate<ProxyPool.Member> serving) {
         Map<Key, BackendState> nextStates = new HashMap<>();
         Map<String, BackendPool> pools = new LinkedHashMap<>();
         for (ProxyPool pool : proxy.pools()) {
             Map<String, List<Backend>> bySite = new LinkedHashMap<>();
             siteOrder.forEach(site -> bySite.put(site, new ArrayList<>()));
             for (ProxyPool.Member member : pool.members()) {
+                if (!serving.test(member)) continue;
                 InetSocketAddress address = MemberAddress.parse(member.address());
                 Key key = new Key(pool.name(), member.name(), address);
                 BackendState state = states.get(key);

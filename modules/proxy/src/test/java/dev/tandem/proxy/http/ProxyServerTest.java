@@ -251,7 +251,7 @@ class ProxyServerTest {
     }
 
     private void apply(ProxyConfig proxy, List<String> preference) throws Exception {
-        Map<String, BackendPool> built = pools.build(proxy, Pools.siteOrder("site-a", preference, List.of("site-a", "site-b")));
+        Map<String, BackendPool> built = pools.build(proxy, Pools.siteOrder("site-a", preference, List.of("site-a", "site-b")), m -> true);
         state.set(new ProxyState(new RouteTable(proxy.routes(), built), built, proxy, 1));
         server.apply(new ProxyServer.Listeners("127.0.0.1", proxy.httpPort(), proxy.httpsPort(), proxy.certificates(), proxy.limits(),
                 proxy.timeouts()), true);

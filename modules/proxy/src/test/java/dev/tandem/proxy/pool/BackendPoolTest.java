@@ -87,14 +87,14 @@ class BackendPoolTest {
     void stateSurvivesAConfigChangeThatKeepsTheAddress() {
         Pools pools = new Pools();
         ProxyPool first = pool(ProxyPool.Balance.LEAST_REQUESTS, new ProxyPool.Member("x", "10.0.0.1:80", "site-a", 1, false));
-        Backend x = pools.build(config(first), List.of("site-a")).get("www").members().get(0);
+        Backend x = pools.build(config(first), List.of("site-a"), m -> true).get("www").members().get(0);
         x.state().acquire();
         ProxyPool reweighted = pool(ProxyPool.Balance.LEAST_REQUESTS, new ProxyPool.Member("x", "10.0.0.1:80", "site-a", 5, true));
-        Backend again = pools.build(config(reweighted), List.of("site-a")).get("www").members().get(0);
+        Backend again = pools.build(config(reweighted), List.of("site-a"), m -> true).get("www").members().get(0);
         assertThat(again.state()).isSameAs(x.state());
         assertThat(again.state().inFlight()).isEqualTo(1);
         ProxyPool moved = pool(ProxyPool.Balance.LEAST_REQUESTS, new ProxyPool.Member("x", "10.0.0.9:80", "site-a", 1, false));
-        assertThat(pools.build(config(moved), List.of("site-a")).get("www").members().get(0).state()).isNotSameAs(x.state());
+        assertThat(pools.build(config(moved), List.of("site-a"), m -> true).get("www").members().get(0).state()).isNotSameAs(x.state());
     }
 
     @Test
@@ -111,7 +111,7 @@ class BackendPoolTest {
     }
 
     private static BackendPool build(ProxyPool pool, String ownSite, List<String> preference) {
-        return new Pools().build(config(pool), Pools.siteOrder(ownSite, preference, List.of("site-a", "site-b", "site-c"))).get("www");
+        return new Pools().build(config(pool), Pools.siteOrder(ownSite, preference, List.of("site-a", "site-b", "site-c")), m -> true).get("www");
     }
 
     private static ProxyConfig config(ProxyPool pool) {
