@@ -10,7 +10,9 @@ import dev.tandem.config.ClusterConfig;
 import dev.tandem.config.ConfigCodec;
 import dev.tandem.config.NodeLocalConfig;
 import dev.tandem.dns.DnsComponent;
+import dev.tandem.failover.FailoverComponent;
 import dev.tandem.proxy.ProxyComponent;
+import dev.tandem.replication.ReplicationComponent;
 import dev.tandem.pki.MutualTls;
 import dev.tandem.pki.NodeCredentials;
 import dev.tandem.store.H2NodeStore;
@@ -43,7 +45,9 @@ final class Appliance implements AutoCloseable {
         List<Component> components = new ArrayList<>(List.of(
                 new StatusComponent(ClusterNode.OBSERVED_CONFIG_VERSION),
                 new DnsComponent(),
-                new ProxyComponent()));
+                new ProxyComponent(),
+                new ReplicationComponent(),
+                new FailoverComponent()));
         List<ShellCommand> commands = components.stream().flatMap(c -> c.shellCommands().stream()).toList();
         components.add(new ShellComponent(commands));
         return components;
