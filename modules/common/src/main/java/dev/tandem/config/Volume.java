@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param outdated replicas the primary found missing while it went on writing: never promoted
  *     automatically, and up to date again only after a resync
  * @param resyncMibPerSecond background resync rate limit
+ * @param handoverTo set by a planned switchover: the primary stops taking writes and waits until its
+ *     peers have everything it sent, before the new primary is committed
  */
 public record Volume(
         String name,
@@ -31,6 +33,7 @@ public record Volume(
         Long epoch,
         List<String> outdated,
         Integer resyncMibPerSecond,
+        String handoverTo,
         Failover failover,
         Group group) {
 
@@ -68,14 +71,20 @@ public record Volume(
         return primary != null ? primary : replicas.isEmpty() ? null : replicas.get(0).name();
     }
 
+    /** A new primary under a new epoch; a handover in progress is over. */
     public Volume withPrimary(String node, long nextEpoch) {
         return new Volume(name, sizeMib, blockSize, protocol, replicas, node, nextEpoch, outdated,
-                resyncMibPerSecond, failover, group);
+                resyncMibPerSecond, null, failover, group);
     }
 
     public Volume withOutdated(List<String> nodes) {
         return new Volume(name, sizeMib, blockSize, protocol, replicas, primary, epoch, nodes,
-                resyncMibPerSecond, failover, group);
+                resyncMibPerSecond, handoverTo, failover, group);
+    }
+
+    public Volume withHandoverTo(String node) {
+        return new Volume(name, sizeMib, blockSize, protocol, replicas, primary, epoch, outdated,
+                resyncMibPerSecond, node, failover, group);
     }
 
     /** @param name the node holding this replica; @param device a block device, or none for a file in the data directory */

@@ -182,13 +182,44 @@ final class FailoverShellCommands {
             if (target.equals(v.effectivePrimary())) throw new IllegalArgumentException(target + " is already the primary of " + name);
             String unfit = inSync(cluster, v, target);
             if (unfit != null) throw new IllegalArgumentException("cannot switch " + name + " over to " + target + ": " + unfit);
-            Optional<ConfigVersion> done = VolumeCommits.update(cluster, name, current -> {
+            String by = " by " + caller.user() + " (from " + caller.origin() + ")";
+            // 1: the primary stops taking writes and waits until its peers have everything it sent
+            Optional<ConfigVersion> drain = VolumeCommits.update(cluster, name, current -> {
                 if (!current.epoch().equals(v.epoch()) || current.outdated().contains(target)) return Optional.empty();
+                return Optional.of(current.withHandoverTo(target));
+            }, caller.user(), "failover switchover " + name + " to " + target + by + ": " + v.effectivePrimary() + " drains");
+            if (drain.isEmpty()) throw new IllegalStateException("volume " + name + " changed meanwhile (a failover, or " + target + " fell behind); nothing was done");
+            String drained = awaitDrained(cluster, v, target);
+            if (drained != null) {
+                VolumeCommits.update(cluster, name, current -> target.equals(current.handoverTo())
+                        ? Optional.of(current.withHandoverTo(null)) : Optional.empty(), caller.user(),
+                        "failover switchover " + name + " to " + target + " called off: " + drained);
+                throw new IllegalStateException("switchover called off, " + v.effectivePrimary() + " is primary again: " + drained);
+            }
+            // 2: the new primary, under the next epoch
+            Optional<ConfigVersion> done = VolumeCommits.update(cluster, name, current -> {
+                if (!current.epoch().equals(v.epoch()) || !target.equals(current.handoverTo())) return Optional.empty();
                 return Optional.of(current.withPrimary(target, current.epoch() + 1));
-            }, caller.user(), "failover switchover " + name + " to " + target + " by " + caller.user() + " (from " + caller.origin() + ")");
-            if (done.isEmpty()) throw new IllegalStateException("volume " + name + " changed meanwhile (a failover, or " + target + " fell behind); nothing was done");
+            }, caller.user(), "failover switchover " + name + " to " + target + by);
+            if (done.isEmpty()) throw new IllegalStateException("volume " + name + " changed during the switchover; see show failover history");
             out.println("volume " + name + ": " + target + " is primary under epoch " + (v.epoch() + 1) + " (config version "
-                    + done.get().version() + "); " + v.effectivePrimary() + " stops its group and becomes a secondary");
+                    + done.get().version() + "); " + v.effectivePrimary() + " had drained to it, stops its group and becomes a secondary");
+        }
+
+        /** Null once the primary reports it has drained to {@code target}; otherwise why not, after 15 s. */
+        private static String awaitDrained(ClusterService cluster, Volume v, String target) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + 15_000;
+            String last = "no report from " + v.effectivePrimary();
+            while (System.currentTimeMillis() < deadline) {
+                Optional<JsonNode> status = observed(cluster.observed().all(), v.effectivePrimary(), "volume." + v.name());
+                if (status.isPresent()) {
+                    last = status.get().path("problem").asText("still taking writes");
+                    if (last.equals("handing over to " + target + ": drained")) return null;
+                    if (last.contains("not drained")) return last;
+                }
+                Thread.sleep(100);
+            }
+            return last;
         }
 
         /** Null if the current primary reports {@code target} in sync; otherwise why not. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class FailoverPlannerTest {
     private static final Volume DB = new Volume("db", 64, null, null,
             List.of(new Volume.Replica("a1", null), new Volume.Replica("b1", null), new Volume.Replica("c1", null)),
-            "a1", 3L, null, null, null, null);
+            "a1", 3L, null, null, null, null, null);
 
     @Test
     void theFirstReachableUpToDateReplicaIsChosen() {

@@ -81,6 +81,9 @@ public final class VolumeConfigRule implements ConfigRule {
         }
         String primary = v.effectivePrimary();
         if (!nodes.contains(primary)) errors.add(path + ".primary", "\"" + primary + "\" is not one of the replicas " + nodes);
+        if (v.handoverTo() != null && (!nodes.contains(v.handoverTo()) || v.handoverTo().equals(primary))) {
+            errors.add(path + ".handover_to", "\"" + v.handoverTo() + "\" is not a secondary of this volume");
+        }
         for (String o : v.outdated()) {
             if (!nodes.contains(o)) errors.add(path + ".outdated", "\"" + o + "\" is not one of the replicas " + nodes);
             if (o.equals(primary)) errors.add(path + ".outdated", "the primary " + o + " cannot be outdated");

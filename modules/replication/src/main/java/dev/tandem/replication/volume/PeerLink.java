@@ -304,6 +304,15 @@ public final class PeerLink {
         }
     }
 
+    boolean idle() {
+        return pending.isEmpty();
+    }
+
+    /** Waits until every frame sent so far is acknowledged, the link is lost, or the deadline passes. */
+    void awaitAcknowledged(long deadlineMillis) {
+        while (!pending.isEmpty() && streaming() && System.currentTimeMillis() < deadlineMillis) Replica.sleepQuietly(10);
+    }
+
     /** Asks the peer for the digests of a range; the reply comes after every write sent before it. */
     Future<Frame> requestDigests(long firstBlock, int count) {
         long seq = replica.nextSeq();

@@ -47,6 +47,8 @@ public final class Replica implements NbdExport, AutoCloseable {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** How long a write waits for a fencing commit before it is failed (the client may retry). */
     private static final long FENCE_WAIT_MS = 10_000;
+    /** How long a demoting primary waits for its peers to acknowledge what it already sent. */
+    private static final long DRAIN_MS = 5_000;
 
     public enum Role { SECONDARY, PRIMARY, FENCED }
 
@@ -74,6 +76,7 @@ public final class Replica implements NbdExport, AutoCloseable {
     private final Set<String> fencedLocally = ConcurrentHashMap.newKeySet();
     private volatile long fencedAtVersion;
     private volatile SecondarySession session;
+    private volatile boolean handingOver;
 
     /** Opens a replica in {@code dir}, creating its files for a new volume. */
     public static Replica open(String self, Volume volume, Path dir, Decisions decisions, PeerConnector connector) throws IOException {
@@ -133,6 +136,14 @@ public final class Replica implements NbdExport, AutoCloseable {
         boolean primaryHere = self.equals(volume.effectivePrimary());
         if (primaryHere && epoch >= meta.newestEpoch()) {
             if (role == Role.SECONDARY || (role == Role.PRIMARY && primaryEpoch != epoch)) promote(epoch);
+            if (volume.handoverTo() != null) {
+                handOver(volume.handoverTo());
+            } else if (handingOver && role == Role.FENCED) {
+                handingOver = false;
+                role = Role.PRIMARY;
+                fencedReason = null;
+                LOG.info("volume {}: the handover was called off; primary again under epoch {}", name, primaryEpoch);
+            }
         } else if (role != Role.SECONDARY) {
             demote("the primary is now " + volume.effectivePrimary() + " under epoch " + epoch);
         }
@@ -173,12 +184,36 @@ public final class Replica implements NbdExport, AutoCloseable {
         }
     }
 
+    /**
+     * The first half of a planned switchover: no new writes, and wait until every peer has acknowledged
+     * everything already sent (protocol A has not waited for it). The new primary is committed after
+     * this node reports "drained"; writes arriving meanwhile fail and are not acknowledged.
+     */
+    private void handOver(String to) {
+        if (role != Role.PRIMARY) return;
+        streamLock.lock();
+        try {
+            role = Role.FENCED;
+            handingOver = true;
+            fencedReason = "handing over to " + to + ": no new writes";
+        } finally {
+            streamLock.unlock();
+        }
+        long deadline = System.currentTimeMillis() + DRAIN_MS;
+        for (PeerLink link : links.values()) link.awaitAcknowledged(deadline);
+        PeerLink target = links.get(to);
+        boolean drained = target != null && target.inSync() && target.idle();
+        fencedReason = "handing over to " + to + (drained ? ": drained" : ": not drained (" + (target == null ? "not connected" : target.describe()) + ")");
+        LOG.info("volume {}: {}", name, fencedReason);
+    }
+
     /** Stops serving: the caller saw a newer epoch or another primary. Links close; pending writes fail. */
     public void demote(String why) {
         streamLock.lock();
         try {
             if (role == Role.SECONDARY) return;
             role = Role.SECONDARY;
+            handingOver = false;
             fencedReason = "demoted: " + why;
             // our bitmaps no longer cover everything a fresh peer lacks: the next primary's do
             markInitialFresh(false);
@@ -186,6 +221,9 @@ public final class Replica implements NbdExport, AutoCloseable {
         } finally {
             streamLock.unlock();
         }
+        // what was already sent reaches the peers before the links close (protocol A has not waited for it)
+        long deadline = System.currentTimeMillis() + DRAIN_MS;
+        for (PeerLink link : links.values()) link.awaitAcknowledged(deadline);
         closeLinks();
     }
 

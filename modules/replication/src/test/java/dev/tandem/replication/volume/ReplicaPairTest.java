@@ -179,7 +179,7 @@ class ReplicaPairTest {
 
     private Volume volume(String primary, long epoch) {
         return new Volume("db", 4, BLOCK, Volume.Protocol.C, List.of(new Volume.Replica("a1", null), new Volume.Replica("b1", null)),
-                primary, epoch, List.copyOf(decisions.outdated), 1000, null, null);
+                primary, epoch, List.copyOf(decisions.outdated), 1000, null, null, null);
     }
 
     private Replica open(String node, Volume v) throws IOException {
