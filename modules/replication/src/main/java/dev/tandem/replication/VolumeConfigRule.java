@@ -58,6 +58,10 @@ public final class VolumeConfigRule implements ConfigRule {
             errors.add(path + ".replicas", "a volume needs at least one replica (a node name)");
             return;
         }
+        if (v.replicas().size() > 2) {
+            // a secondary does not yet track, for a third replica, the blocks it receives while that one is away
+            errors.add(path + ".replicas", "this release replicates to one secondary: at most 2 replicas, not " + v.replicas().size());
+        }
         Set<String> nodes = new HashSet<>();
         Map<String, String> bySite = new HashMap<>();
         for (int r = 0; r < v.replicas().size(); r++) {

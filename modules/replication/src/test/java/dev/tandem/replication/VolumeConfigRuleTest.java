@@ -55,6 +55,7 @@ class VolumeConfigRuleTest {
                 "volumes[0].size_mib: the size in MiB must be a positive number",
                 "volumes[0].block_size: must be a power of two from 512 to 1048576, not 1000",
                 "volumes[0].failover.lease: must be shorter than failover.dead_after (2000ms)",
+                "volumes[0].replicas: this release replicates to one secondary: at most 2 replicas, not 4",
                 "volumes[0].replicas[1].name: nodes a1 and a2 are both at site-a: replicas must be at different sites, or one site's loss takes both",
                 "volumes[0].replicas[2].name: node w1 is a witness: it holds no data",
                 "volumes[0].replicas[3].name: no node \"zz\"",

@@ -160,7 +160,7 @@ public final class PeerLink {
             SyncDecision decision = theirs.isJustCreated() && reply.freshFile() && replica.initialFresh()
                     // a zeroed file meets the primary whose bitmaps hold every write since it was zeros too
                     ? SyncDecision.BECOME_SOURCE_BITMAP
-                    : SyncDecision.decide(replica.self(), replica.meta().ids(), peer, theirs);
+                    : SyncDecision.decide(replica.self(), replica.meta().ids(), false, peer, theirs, reply.crashedPrimary());
             switch (decision) {
                 case NONE, BECOME_SOURCE_BITMAP -> { }
                 case BECOME_SOURCE_FULL, BOTH_JUST_CREATED -> bitmap.setAll();

@@ -122,7 +122,6 @@ public final class Replica implements NbdExport, AutoCloseable {
             LOG.warn("volume {}: unclean stop; {} active extents are marked for resync to every peer", name, extents);
             saveBitmaps();
         }
-        saveMeta(meta.withCleanShutdown(false));
     }
 
     // ---- reconciling --------------------------------------------------------------------------------
@@ -168,7 +167,8 @@ public final class Replica implements NbdExport, AutoCloseable {
                 ids = ids.promote(bitmaps.keySet(), RANDOM);
             }
             GenerationIds promoted = ids;
-            updateMeta(m -> m.withIds(promoted).withEpochSeen(epoch));
+            // not clean from now until an orderly demotion or stop: after a crash, "a crashed primary"
+            updateMeta(m -> m.withIds(promoted).withEpochSeen(epoch).withCleanShutdown(false));
             try {
                 activity.markInUse();
             } catch (IOException e) {
@@ -225,6 +225,19 @@ public final class Replica implements NbdExport, AutoCloseable {
         long deadline = System.currentTimeMillis() + DRAIN_MS;
         for (PeerLink link : links.values()) link.awaitAcknowledged(deadline);
         closeLinks();
+        markCleanIfIdle();
+    }
+
+    /** An orderly end of serving: the activity log holds nothing, and a later start is not a crashed primary's. */
+    private void markCleanIfIdle() {
+        try {
+            store.sync();
+            activity.markClean();
+            updateMeta(m -> m.withCleanShutdown(true));
+        } catch (IOException | IllegalStateException e) {
+            // writes still in flight: leave the log as it is, a restart then treats those extents as dirty
+            LOG.info("volume {}: activity log left in use: {}", name, e.getMessage());
+        }
     }
 
     /** Stops acknowledging writes but keeps the primary's claim: quorum lost for longer than the lease, or data unusable. */
@@ -578,7 +591,7 @@ public final class Replica implements NbdExport, AutoCloseable {
         if (mineForPrimary != null) mineForPrimary.clearAll();
         saveBitmaps();
         GenerationIds adopted = meta.ids().syncFinishedAsTarget(primary, primaryIds);
-        updateMeta(m -> m.withIds(adopted).withDisk(DiskState.UP_TO_DATE));
+        updateMeta(m -> m.withIds(adopted).withDisk(DiskState.UP_TO_DATE).withCleanShutdown(true));
         fencedReason = null;
     }
 
@@ -747,16 +760,11 @@ public final class Replica implements NbdExport, AutoCloseable {
 
     @Override
     public void close() {
+        boolean served = role != Role.SECONDARY;
         closeLinks();
         closeSession();
         saveBitmaps();
-        try {
-            store.sync();
-            activity.markClean();
-            saveMeta(meta.withCleanShutdown(true));
-        } catch (IOException e) {
-            LOG.warn("volume {}: unclean close: {}", name, e.getMessage());
-        }
+        if (served) markCleanIfIdle();
         try {
             store.close();
         } catch (IOException e) {

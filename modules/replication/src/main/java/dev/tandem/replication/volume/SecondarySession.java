@@ -65,7 +65,7 @@ public final class SecondarySession {
             primary = hello.from();
             ReplicaMetadata m = replica.meta();
             FrameCodec.write(out, FrameCodec.json(Frame.Type.HELLO_REPLY, new Handshake.Reply(null, m.newestEpoch(), m.ids(),
-                    m.disk().name(), replica.freshFile())));
+                    m.disk().name(), replica.freshFile(), m.isCrashedPrimary())));
             var mine = replica.bitmap(hello.from());
             FrameCodec.write(out, Frame.withBody(Frame.Type.PEER_BITMAP, ByteBuffer.wrap(mine == null ? new byte[0] : mine.toBytes())));
             out.flush();

@@ -13,10 +13,11 @@ public final class Handshake {
      * The secondary's answer: its state, or why it refuses the link.
      *
      * @param freshFile its data is a sparse file it created itself and nobody wrote (all zeros)
+     * @param crashedPrimary it stopped uncleanly while primary and has not been resynced since
      */
-    public record Reply(String refused, long newestEpoch, GenerationIds ids, String disk, boolean freshFile) {
+    public record Reply(String refused, long newestEpoch, GenerationIds ids, String disk, boolean freshFile, boolean crashedPrimary) {
         public static Reply refusal(String why, long newestEpoch) {
-            return new Reply(why, newestEpoch, null, null, false);
+            return new Reply(why, newestEpoch, null, null, false, false);
         }
     }
 
